@@ -1,0 +1,105 @@
+#include "core/models/ssn/spike_statistics.hpp"
+
+#include <algorithm>
+#include <limits>
+#include <stdexcept>
+#include <string>
+
+namespace sr::ssn {
+namespace {
+// "Never spiked": far enough in the past that no kernel reaches it, far enough from the int64
+// limit that differences cannot overflow.
+constexpr std::int64_t kLongAgo = std::numeric_limits<std::int64_t>::min() / 4;
+}  // namespace
+
+SpikeStatistics::SpikeStatistics(int dim, int t_ref, int stdp_num_last_spikes,
+                                 std::vector<double> stdp_widths)
+    : dim_(dim),
+      t_ref_(t_ref),
+      num_last_(stdp_num_last_spikes),
+      widths_(std::move(stdp_widths)),
+      spike_counts_(static_cast<std::size_t>(dim)),
+      state_counts_(std::size_t{1} << dim),
+      pair_sums_(widths_.size(), Matrix::Zero(dim, dim)),
+      recent_(static_cast<std::size_t>(dim) * static_cast<std::size_t>(stdp_num_last_spikes)),
+      recent_head_(static_cast<std::size_t>(dim)),
+      off_time_(static_cast<std::size_t>(dim)),
+      off_neuron_(static_cast<std::size_t>(dim)) {}
+
+void SpikeStatistics::reset(std::int64_t duration) {
+    duration_ = duration;
+    num_spikes_ = 0;
+    // np.arange(0, duration, t_ref / 2): ceil(duration / (t_ref / 2)) sample times.
+    num_samples_ = (2 * duration + t_ref_ - 1) / t_ref_;
+    std::fill(spike_counts_.begin(), spike_counts_.end(), 0);
+    std::fill(state_counts_.begin(), state_counts_.end(), 0);
+    for (Matrix& m : pair_sums_) m.setZero();
+    std::fill(recent_.begin(), recent_.end(), kLongAgo);
+    std::fill(recent_head_.begin(), recent_head_.end(), 0);
+    current_state_ = 0;
+    counted_until_ = -1;
+    off_head_ = 0;
+    off_size_ = 0;
+}
+
+void SpikeStatistics::finish() {
+    while (off_size_ > 0) {
+        close_state_interval(off_time_[off_head_]);
+        current_state_ &= ~(1U << state_bit(off_neuron_[off_head_], dim_));
+        off_head_ = off_head_ + 1 == off_time_.size() ? 0 : off_head_ + 1;
+        --off_size_;
+    }
+    state_counts_[current_state_] += num_samples_ - samples_up_to(counted_until_);
+}
+
+void SpikeStatistics::throw_refractory_violation(std::int64_t t, int neuron) {
+    throw std::logic_error("spike of neuron " + std::to_string(neuron) + " at step " +
+                           std::to_string(t) + " falls within its refractory period");
+}
+
+Matrix stdp_from_pair_sums(const Matrix& pair_sums, const Matrix& a_plus, const Matrix& a_minus,
+                           double tau) {
+    // Σ(1 − Δt/τ) = Σ(τ − Δt)/τ; the causal sums of (i, j) are the acausal sums of (j, i).
+    Matrix out = (a_plus.cwiseProduct(pair_sums) + a_minus.cwiseProduct(pair_sums.transpose())) / tau;
+    out.diagonal().setZero();
+    return out;
+}
+
+Vector spike_rates(const SpikeStatistics& stats, int t_ref) {
+    Vector rates(stats.dim());
+    for (int i = 0; i < stats.dim(); ++i) {
+        rates[i] = static_cast<double>(stats.spike_counts()[i]) /
+                   static_cast<double>(stats.duration()) * t_ref;
+    }
+    return rates;
+}
+
+std::vector<double> sampled_distribution(const SpikeStatistics& stats) {
+    const auto total = static_cast<double>(stats.num_state_samples());
+    std::vector<double> distr(stats.state_counts().size());
+    for (std::size_t s = 0; s < distr.size(); ++s) {
+        distr[s] = static_cast<double>(stats.state_counts()[s]) / total;
+    }
+    return distr;
+}
+
+void sampled_coactivation(const SpikeStatistics& stats, Matrix& coact, Vector& marginals) {
+    const int dim = stats.dim();
+    coact = Matrix::Zero(dim, dim);
+    const auto& counts = stats.state_counts();
+    for (std::size_t s = 0; s < counts.size(); ++s) {
+        if (counts[s] == 0) continue;
+        const auto c = static_cast<double>(counts[s]);
+        for (int i = 0; i < dim; ++i) {
+            if (((s >> state_bit(i, dim)) & 1U) == 0) continue;
+            for (int j = 0; j < dim; ++j) {
+                if ((s >> state_bit(j, dim)) & 1U) coact(i, j) += c;
+            }
+        }
+    }
+    coact /= static_cast<double>(stats.num_state_samples());
+    marginals = coact.diagonal();
+    coact.diagonal().setZero();
+}
+
+}  // namespace sr::ssn

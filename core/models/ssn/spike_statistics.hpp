@@ -1,0 +1,137 @@
+#pragma once
+// Everything an epoch needs from its spikes, accumulated online as they are emitted (time
+// ascending, then neuron ascending) so no spike list is ever stored:
+//  - the nearest-spike pair sums behind the triangular STDP kernel,
+//  - spike counts (rates),
+//  - the histogram of network states sampled every t_ref/2 steps, a neuron being "on" during
+//    (t_spike, t_spike + t_ref].
+// Both simulation paths feed the same accumulator, and the fidelity tests feed it spike lists.
+#include "core/models/ssn/types.hpp"
+
+#include <cstdint>
+#include <vector>
+
+namespace sr::ssn {
+
+class SpikeStatistics {
+public:
+    // `stdp_widths`: the kernel widths (tau) in use; pair sums are kept per width.
+    SpikeStatistics(int dim, int t_ref, int stdp_num_last_spikes, std::vector<double> stdp_widths);
+
+    // Starts an epoch of `duration` steps: clears all sums.
+    void reset(std::int64_t duration);
+
+    // One spike; calls must come in emission order.
+    inline void add_spike(std::int64_t t, int neuron);
+
+    // Closes the state histogram at the end of the epoch; call once after the last spike.
+    void finish();
+
+    int dim() const { return dim_; }
+    std::int64_t duration() const { return duration_; }
+    std::int64_t num_spikes() const { return num_spikes_; }
+    const std::vector<std::int64_t>& spike_counts() const { return spike_counts_; }
+    std::int64_t num_state_samples() const { return num_samples_; }
+    const std::vector<std::int64_t>& state_counts() const { return state_counts_; }
+
+    // Σ over nearest-spike pairs (pre j before post i, 0 < Δt < tau) of (tau − Δt), for the
+    // width with index `width_index` in the constructor's list. Entry (i, j).
+    const Matrix& pair_sums(std::size_t width_index) const { return pair_sums_[width_index]; }
+
+private:
+    // Number of state samples at times k·t_ref/2 ≤ x (k ≥ 0), capped at the epoch's sample count.
+    std::int64_t samples_up_to(std::int64_t x) const {
+        if (x < 0) return 0;
+        const std::int64_t n = 2 * x / t_ref_ + 1;
+        return n < num_samples_ ? n : num_samples_;
+    }
+    // The state mask changes just after step x: samples in (counted_until_, x] saw the old mask.
+    [[noreturn]] static void throw_refractory_violation(std::int64_t t, int neuron);
+    void close_state_interval(std::int64_t x) {
+        state_counts_[current_state_] += samples_up_to(x) - samples_up_to(counted_until_);
+        counted_until_ = x;
+    }
+
+    int dim_;
+    int t_ref_;
+    int num_last_;
+    std::vector<double> widths_;
+
+    std::int64_t duration_ = 0;
+    std::int64_t num_spikes_ = 0;
+    std::int64_t num_samples_ = 0;
+    std::vector<std::int64_t> spike_counts_;
+    std::vector<std::int64_t> state_counts_;
+    std::vector<Matrix> pair_sums_;
+
+    // recent_[neuron * num_last_ + k]: the neuron's last spikes (ring, `recent_head_` = oldest).
+    std::vector<std::int64_t> recent_;
+    std::vector<int> recent_head_;
+
+    // State histogram bookkeeping: current mask, the boundary up to which samples are counted,
+    // and the pending switch-off times (FIFO; at most one per neuron).
+    std::uint32_t current_state_ = 0;
+    std::int64_t counted_until_ = -1;
+    std::vector<std::int64_t> off_time_;
+    std::vector<int> off_neuron_;
+    std::size_t off_head_ = 0;
+    std::size_t off_size_ = 0;
+};
+
+// Raw STDP matrix of a pair-based rule with the triangular kernel: entry (i, j) =
+// a_plus(i,j)·Σ_{j before i}(1 − Δt/τ) + a_minus(i,j)·Σ_{i before j}(1 − Δt/τ), i.e. the reference's
+// sum before dividing by the duration. `pair_sums` from SpikeStatistics for this τ.
+Matrix stdp_from_pair_sums(const Matrix& pair_sums, const Matrix& a_plus, const Matrix& a_minus,
+                           double tau);
+
+// Spike count / duration × t_ref per neuron (≈ the time fraction a neuron is on).
+Vector spike_rates(const SpikeStatistics& stats, int t_ref);
+
+// Sampled state distribution (2^dim, sums to one).
+std::vector<double> sampled_distribution(const SpikeStatistics& stats);
+
+// Sampled coactivation <z_i z_j> with a zero diagonal, and the marginals <z_i>.
+void sampled_coactivation(const SpikeStatistics& stats, Matrix& coact, Vector& marginals);
+
+// ---- inline hot path ----
+
+inline void SpikeStatistics::add_spike(std::int64_t t, int neuron) {
+    ++num_spikes_;
+    ++spike_counts_[neuron];
+
+    // Pair sums: this spike is the post spike for every other neuron's recent spikes. Pairs with
+    // the roles swapped are counted when the other neuron fires later.
+    for (int pre = 0; pre < dim_; ++pre) {
+        if (pre == neuron) continue;
+        const std::int64_t* last = &recent_[static_cast<std::size_t>(pre) * num_last_];
+        for (int k = 0; k < num_last_; ++k) {
+            const auto dt = static_cast<double>(t - last[k]);
+            if (dt <= 0.0) continue;  // simultaneous spikes: kernel value 0
+            for (std::size_t w = 0; w < widths_.size(); ++w) {
+                if (dt < widths_[w]) pair_sums_[w](neuron, pre) += widths_[w] - dt;
+            }
+        }
+    }
+    int& head = recent_head_[neuron];
+    recent_[static_cast<std::size_t>(neuron) * num_last_ + head] = t;
+    head = head + 1 == num_last_ ? 0 : head + 1;
+
+    // State histogram: neurons whose on-period ended at or before t switch off first.
+    while (off_size_ > 0 && off_time_[off_head_] <= t) {
+        close_state_interval(off_time_[off_head_]);
+        current_state_ &= ~(1U << state_bit(off_neuron_[off_head_], dim_));
+        off_head_ = off_head_ + 1 == off_time_.size() ? 0 : off_head_ + 1;
+        --off_size_;
+    }
+    close_state_interval(t);
+    current_state_ |= 1U << state_bit(neuron, dim_);
+    // A neuron's previous on-period has always ended (refractoriness > t_ref), so there is at
+    // most one pending switch-off per neuron.
+    if (off_size_ == off_time_.size()) throw_refractory_violation(t, neuron);
+    const std::size_t slot = (off_head_ + off_size_) % off_time_.size();
+    off_time_[slot] = t + t_ref_;
+    off_neuron_[slot] = neuron;
+    ++off_size_;
+}
+
+}  // namespace sr::ssn
