@@ -7,7 +7,7 @@ namespace sr::microcircuit {
 
 double logistic(double u, double log_t_ref) { return 1.0 / (1.0 + std::exp(-(u - log_t_ref))); }
 
-MovingAverage::MovingAverage(std::size_t window) : ring_(window, 0.0) {}
+MovingAverage::MovingAverage(std::size_t window) : ring_(window, 0.0), next_(1 % window) {}
 
 void MovingAverage::push(double value) {
     // While filling up, the mean grows over count_ samples; afterwards the oldest one drops out.
@@ -211,39 +211,28 @@ void Network::plasticity_up(const PatternSettings& settings) {
     if (settings.set_sps) apply_self_predicting();
 }
 
-void Network::plasticity_down(std::size_t k) {
-    Layer& layer = layers_[k];
-    if (layer.lr_down == 0.0) return;  // feedback alignment: W_down stays as it is
-    const Population& post = pyr_[k];       // this layer's pyramids (apical side)
-    const Population& pre = pyr_[k + 1];    // pyramids above, sending the feedback
-    const double norm = 1.0 / static_cast<double>(config_.n_last_spikes);
-
-    // Sum of a exp(-(t - s)/tau) over the stored spikes strictly before t.
+void apply_stdp(Matrix& w_down, double lr, const Population& post, const Population& pre,
+                std::int64_t t, const NetworkConfig& config) {
+    const double norm = 1.0 / static_cast<double>(config.n_last_spikes);
     auto trace = [&](const Population& pop, std::size_t i, double a, double tau) {
         double sum = 0.0;
         const std::int64_t* s = pop.spikes(i);
         for (std::size_t m = 0; m < pop.n_last; ++m) {
-            if (s[m] < t_ && s[m] != kNever) sum += std::exp(-static_cast<double>(t_ - s[m]) / tau);
+            if (s[m] < t && s[m] != kNever) sum += std::exp(-static_cast<double>(t - s[m]) / tau);
         }
         return a * sum * norm;
     };
-
-    // A post spike at t writes the causal traces of all pre neurons into its row; a pre spike at t
-    // then overwrites its column with the anticausal traces of all post neurons (the reference
-    // assigns the column after the rows).
     for (std::size_t i = 0; i < post.size(); ++i) {
-        if (post.newest(i) != t_) continue;
+        if (post.newest(i) != t) continue;
         for (std::size_t j = 0; j < pre.size(); ++j) {
-            if (pre.newest(j) == t_) continue;
-            layer.w_down(i, j) += layer.lr_down *
-                                  trace(pre, j, config_.stdp_a_causal, config_.stdp_tau_causal);
+            if (pre.newest(j) == t) continue;  // the anticausal term below takes this entry
+            w_down(i, j) += lr * trace(pre, j, config.stdp_a_causal, config.stdp_tau_causal);
         }
     }
     for (std::size_t j = 0; j < pre.size(); ++j) {
-        if (pre.newest(j) != t_) continue;
+        if (pre.newest(j) != t) continue;
         for (std::size_t i = 0; i < post.size(); ++i) {
-            layer.w_down(i, j) += layer.lr_down *
-                                  trace(post, i, config_.stdp_a_anticausal, config_.stdp_tau_anticausal);
+            w_down(i, j) += lr * trace(post, i, config.stdp_a_anticausal, config.stdp_tau_anticausal);
         }
     }
 }
@@ -257,12 +246,17 @@ void Network::step(const PatternSettings& settings, bool plasticity_up_now) {
     update_potentials(settings);
     if (plasticity_up_now) plasticity_up(settings);
     if (settings.symmetrization && settings.update_down) {
-        for (std::size_t k = 1; k < L; ++k) plasticity_down(k);
+        for (std::size_t k = 1; k < L; ++k) {
+            // lr_down = 0 is feedback alignment: W_down stays as it is.
+            if (layers_[k].lr_down != 0.0) {
+                apply_stdp(layers_[k].w_down, layers_[k].lr_down, pyr_[k], pyr_[k + 1], t_, config_);
+            }
+        }
     }
+    ++t_;
 }
 
 void Network::begin_symmetrization() {
-    // Apical dendrites see only the top-down feedback, at full strength.
     for (std::size_t k = 1; k < num_layers(); ++k) {
         Layer& layer = layers_[k];
         layer.lambda_api = 1.0;
@@ -273,7 +267,6 @@ void Network::begin_symmetrization() {
 
 void Network::end_symmetrization() {
     for (std::size_t k = 1; k < num_layers(); ++k) layers_[k].lambda_api = config_.lambda_api;
-    // The reference restores the interneurons this way whatever set_sps says.
     apply_self_predicting();
 }
 
@@ -286,12 +279,9 @@ std::vector<double> Network::run_pattern(const PatternSettings& settings) {
     if (settings.symmetrization) begin_symmetrization();
 
     std::vector<double> u_out(pyr_[L].size(), 0.0);
-    const std::int64_t start = t_;
-    const std::int64_t lag_end = start + config_.learning_lag;
-    const std::int64_t stop = start + settings.steps;
     const bool up_allowed = settings.plasticity_up && !settings.symmetrization;
-    for (; t_ < stop; ++t_) {
-        const bool after_lag = t_ >= lag_end;
+    for (std::int64_t n = 0; n < settings.steps; ++n) {
+        const bool after_lag = n >= config_.learning_lag;
         step(settings, up_allowed && after_lag);
         if (after_lag) {
             for (std::size_t i = 0; i < u_out.size(); ++i) u_out[i] += pyr_[L].u[i];

@@ -97,6 +97,13 @@ struct PatternSettings {
     bool update_down = true;       // STDP on W_down during symmetrization
 };
 
+// SAL's pair-based STDP on the feedback weights w_down (post = this layer's pyramids, pre = the
+// pyramids above) at time t. A post spike at t adds lr a_causal sum_s exp(-(t-s)/tau_causal) / n_last
+// over the pre neuron's stored spikes s < t; a pre spike at t adds the anticausal term over the post
+// neuron's spikes instead (it replaces the causal term when both spike at t, as in the reference).
+void apply_stdp(Matrix& w_down, double lr, const Population& post, const Population& pre,
+                std::int64_t t, const NetworkConfig& config);
+
 class Network {
 public:
     Network(const NetworkConfig& config, std::uint64_t poisson_seed);
@@ -124,17 +131,19 @@ public:
     // lag. Spike counts of the pattern are left in each population's `count`.
     std::vector<double> run_pattern(const PatternSettings& settings);
 
-    // One time step (exposed for unit tests).
+    // One time step at time(), then time() advances by 1 (public for unit tests).
     void step(const PatternSettings& settings, bool plasticity_up_now);
+    // Symmetrization phase: apical dendrites see only the top-down feedback, at full strength
+    // (lambda_api = 1, W_pi = W_ip = 0); ending it restores lambda_api and the self-predicting
+    // interneurons (the reference does so whatever set_sps says).
+    void begin_symmetrization();
+    void end_symmetrization();
 
 private:
     void fire(Population& pop);
     void update_psps(Population& pop) const;
     void update_potentials(const PatternSettings& settings);
     void plasticity_up(const PatternSettings& settings);
-    void plasticity_down(std::size_t k);
-    void begin_symmetrization();
-    void end_symmetrization();
 
     NetworkConfig config_;
     double log_t_ref_;
