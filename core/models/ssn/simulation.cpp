@@ -1,5 +1,7 @@
 #include "core/models/ssn/simulation.hpp"
 
+#include <algorithm>
+#include <bit>
 #include <cmath>
 #include <limits>
 
@@ -13,14 +15,6 @@ constexpr int kTableMaxDim = 12;
 
 // −ln(1 − σ(x)) = ln(1 + eˣ), written to stay finite for large |x|.
 double softplus(double x) { return x > 0.0 ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x)); }
-
-// Number of steps (≥ 1) until a hazard budget `budget` is used up at 1/inv_h per step.
-std::int64_t steps_to_spend(double budget, double inv_h) {
-    const double steps = std::ceil(budget * inv_h);
-    if (!(steps >= 1.0)) return 1;  // also catches NaN from 0 · inf
-    if (steps >= 1e18) return kNever;
-    return static_cast<std::int64_t>(steps);
-}
 
 }  // namespace
 
@@ -66,61 +60,130 @@ void simulate_time_stepped(const Matrix& w, const Vector& b, int t_ref, double t
     }
 }
 
+EventDrivenSampler::TimedQueue::TimedQueue(std::size_t capacity)
+    : time(std::bit_ceil(capacity)), neuron(time.size()) {}
+
+std::int64_t EventDrivenSampler::TimedQueue::front_time() const { return size > 0 ? time[head] : kNever; }
+
+void EventDrivenSampler::TimedQueue::push(std::int64_t t, int i) {
+    const std::size_t slot = (head + size) & (time.size() - 1);
+    time[slot] = t;
+    neuron[slot] = i;
+    ++size;
+}
+
+void EventDrivenSampler::end_psp(int j) {
+    if (--psp_count_[j] == 0) psp_mask_ &= ~(1U << j);
+}
+
+int EventDrivenSampler::TimedQueue::pop() {
+    const int i = neuron[head];
+    head = (head + 1) & (time.size() - 1);
+    --size;
+    return i;
+}
+
 EventDrivenSampler::EventDrivenSampler(int dim, int t_ref, double tau_syn)
     : dim_(dim),
       t_ref_(t_ref),
       log_t_ref_(std::log(static_cast<double>(t_ref))),
       psp_end_(psp_end_offset(tau_syn)),
       use_table_(dim <= kTableMaxDim && psp_end_offset(tau_syn) <= t_ref + 2),
-      remaining_(static_cast<std::size_t>(dim)),
-      start_(static_cast<std::size_t>(dim)),
-      next_(static_cast<std::size_t>(dim)),
       psp_count_(static_cast<std::size_t>(dim)),
-      psp_end_time_(static_cast<std::size_t>(dim) * (kPspMemory + 1)),
-      psp_end_neuron_(psp_end_time_.size()),
+      // Pending PSPs per neuron are bounded by the PSP memory (psp_memory_suffices), pending
+      // wake-ups by one per neuron.
+      psp_ends_(static_cast<std::size_t>(dim) * (kPspMemory + 1)),
+      wake_ups_(static_cast<std::size_t>(dim)),
       direct_h_(static_cast<std::size_t>(dim)),
-      direct_inv_h_(static_cast<std::size_t>(dim)) {
+      direct_p_(static_cast<std::size_t>(dim)) {
     if (use_table_) {
         const std::size_t rows = std::size_t{1} << dim;
         table_h_.resize(rows * static_cast<std::size_t>(dim));
-        table_inv_h_.resize(rows * static_cast<std::size_t>(dim));
+        table_p_.resize(rows * static_cast<std::size_t>(dim));
         table_stamp_.assign(rows, 0);
     }
 }
 
-void EventDrivenSampler::select_hazards() {
-    const Matrix& w = *w_;
-    const Vector& b = *b_;
+void EventDrivenSampler::select_rates() {
     double* h = direct_h_.data();
-    double* inv_h = direct_inv_h_.data();
+    double* p = direct_p_.data();
     if (use_table_) {
         const std::size_t offset = static_cast<std::size_t>(psp_mask_) * dim_;
         h = &table_h_[offset];
-        inv_h = &table_inv_h_[offset];
-        h_ = h;
-        inv_h_ = inv_h;
+        p = &table_p_[offset];
+    }
+    h_ = h;
+    p_ = p;
+    if (use_table_) {
         if (table_stamp_[psp_mask_] == stamp_) return;
         table_stamp_[psp_mask_] = stamp_;
     }
+    const Matrix& w = *w_;
+    const Vector& b = *b_;
     for (int i = 0; i < dim_; ++i) {
         double u = b[i];
         for (int j = 0; j < dim_; ++j) {
             if (psp_count_[j] != 0) u += w(i, j) * psp_count_[j];
         }
-        h[i] = softplus(u - log_t_ref_);
-        inv_h[i] = 1.0 / h[i];
+        const double x = u - log_t_ref_;
+        h[i] = softplus(x);
+        p[i] = 1.0 / (1.0 + std::exp(-x));
     }
-    h_ = h;
-    inv_h_ = inv_h;
 }
 
-void EventDrivenSampler::reschedule(std::int64_t tc, const double* h_old) {
-    for (int i = 0; i < dim_; ++i) {
-        if (start_[i] < tc) {
-            remaining_[i] -= h_old[i] * static_cast<double>(tc - start_[i]);
-            start_[i] = tc;
-        }
-        next_[i] = start_[i] + steps_to_spend(remaining_[i], inv_h_[i]) - 1;
+double EventDrivenSampler::awake_hazard() const {
+    double total = 0.0;
+    for (int i = 0; i < dim_; ++i) total += ((awake_mask_ >> i) & 1U) ? h_[i] : 0.0;
+    return total;
+}
+
+void EventDrivenSampler::settle(std::int64_t tc) {
+    budget_ -= total_h_ * static_cast<double>(tc - accrued_to_);
+    accrued_to_ = tc;
+}
+
+void EventDrivenSampler::predict() {
+    // The first step whose accumulated hazard reaches the budget: ceil(budget / H) steps on.
+    const double steps = budget_ / total_h_;
+    if (!(steps < 1e18)) {  // H = 0 (nobody awake) or vanishing rates; also NaN
+        next_spike_ = kNever;
+        return;
+    }
+    auto k = static_cast<std::int64_t>(steps);
+    k += static_cast<double>(k) < steps;
+    next_spike_ = accrued_to_ + std::max<std::int64_t>(k, 1) - 1;
+}
+
+int EventDrivenSampler::draw_first_spiker(std::uint32_t candidates, double p_none, Rng& rng) const {
+    // P(first = i) = p_i Π_{candidates j<i}(1 − p_j) / (1 − p_none); p_none is built from the
+    // same products, so the walk lands on a candidate up to rounding (then: the last one).
+    const double target = rng.uniform() * (1.0 - p_none);
+    double below = 0.0;
+    double none_yet = 1.0;
+    int first = -1;
+    for (; candidates != 0; candidates &= candidates - 1) {
+        first = std::countr_zero(candidates);
+        below += none_yet * p_[first];
+        if (target < below) break;
+        none_yet *= 1.0 - p_[first];
+    }
+    return first;
+}
+
+std::uint32_t EventDrivenSampler::draw_spiking_set(Rng& rng) const {
+    // Independent Bernoullis over the awake neurons, conditioned on at least one: draw the first
+    // spiker, then whether any later awake neuron fires too (rarely: p ≈ 1/t_ref each), and if so
+    // the first of those, and so on.
+    std::uint32_t spiking = 0;
+    std::uint32_t candidates = awake_mask_;
+    while (true) {
+        double p_none = 1.0;
+        for (std::uint32_t m = candidates; m != 0; m &= m - 1) p_none *= 1.0 - p_[std::countr_zero(m)];
+        if (spiking != 0 && rng.uniform() < p_none) return spiking;
+        const int first = draw_first_spiker(candidates, p_none, rng);
+        spiking |= 1U << first;
+        candidates &= ~((2U << first) - 1U);  // only neurons after `first` remain
+        if (candidates == 0) return spiking;
     }
 }
 
@@ -128,68 +191,57 @@ void EventDrivenSampler::run(const Matrix& w, const Vector& b, std::int64_t dura
                              SpikeStatistics& stats) {
     w_ = &w;
     b_ = &b;
-    ++stamp_;  // new weights: every cached hazard row is stale
+    ++stamp_;  // new weights: every cached row is stale
     std::fill(psp_count_.begin(), psp_count_.end(), 0);
     psp_mask_ = 0;
-    psp_end_head_ = 0;
-    psp_end_size_ = 0;
-    for (int i = 0; i < dim_; ++i) {
-        remaining_[i] = rng.exponential(1.0);
-        start_[i] = 0;
-    }
-    select_hazards();
-    reschedule(0, h_);
-
-    const std::size_t capacity = psp_end_time_.size();
-    // The hazards in force before a change are needed to account for the steps up to it; with the
-    // table they stay valid in place, without it they are copied.
-    std::vector<double> old_h(static_cast<std::size_t>(dim_));
-    const auto end_one_psp = [&] {
-        const int j = psp_end_neuron_[psp_end_head_];
-        if (--psp_count_[j] == 0) psp_mask_ &= ~(1U << j);
-        psp_end_head_ = psp_end_head_ + 1 == capacity ? 0 : psp_end_head_ + 1;
-        --psp_end_size_;
-    };
-    const auto change_rates = [&](std::int64_t tc) {
-        const double* before = h_;
-        if (!use_table_) {
-            std::copy(h_, h_ + dim_, old_h.begin());
-            before = old_h.data();
-        }
-        select_hazards();
-        reschedule(tc, before);
-    };
+    awake_mask_ = dim_ == 32 ? ~0U : (1U << dim_) - 1U;
+    psp_ends_.head = psp_ends_.size = 0;
+    wake_ups_.head = wake_ups_.size = 0;
+    budget_ = rng.exponential(1.0);
+    accrued_to_ = 0;
+    select_rates();
+    total_h_ = awake_hazard();
+    predict();
 
     while (true) {
-        std::int64_t t_spike = kNever;
-        for (int i = 0; i < dim_; ++i) t_spike = std::min(t_spike, next_[i]);
-        const std::int64_t t_end = psp_end_size_ > 0 ? psp_end_time_[psp_end_head_] : kNever;
-
-        if (t_end <= t_spike) {
-            // PSPs ending at t_end change the rates from that step on (before its spikes).
-            if (t_end >= duration) break;
-            while (psp_end_size_ > 0 && psp_end_time_[psp_end_head_] == t_end) end_one_psp();
-            change_rates(t_end);
+        const std::int64_t t_psp_end = psp_ends_.front_time();
+        const std::int64_t t_wake = wake_ups_.front_time();
+        if (std::min(t_psp_end, t_wake) <= next_spike_) {
+            // PSP ends and wake-ups change the rates from their step on (before its spikes).
+            const std::int64_t tc = std::min(t_psp_end, t_wake);
+            if (tc >= duration) break;
+            settle(tc);
+            if (t_psp_end == tc) {
+                while (psp_ends_.front_time() == tc) end_psp(psp_ends_.pop());
+                select_rates();
+            }
+            while (wake_ups_.front_time() == tc) awake_mask_ |= 1U << wake_ups_.pop();
+            total_h_ = awake_hazard();
+            predict();
             continue;
         }
-        if (t_spike >= duration) break;
+        const std::int64_t t = next_spike_;
+        if (t >= duration) break;
 
-        // All neurons due at t_spike fire (ascending index, as the step loop emits them); their
-        // PSPs start at t_spike + 1, where PSPs ending then are removed first.
-        while (psp_end_size_ > 0 && psp_end_time_[psp_end_head_] == t_spike + 1) end_one_psp();
-        for (int i = 0; i < dim_; ++i) {
-            if (next_[i] != t_spike) continue;
-            stats.add_spike(t_spike, i);
-            remaining_[i] = rng.exponential(1.0);
-            start_[i] = t_spike + t_ref_ + 1;
-            const std::size_t slot = (psp_end_head_ + psp_end_size_) % capacity;
-            psp_end_time_[slot] = t_spike + psp_end_;
-            psp_end_neuron_[slot] = i;
-            ++psp_end_size_;
+        std::uint32_t spiking = draw_spiking_set(rng);
+        // PSPs ending at t + 1 go before the new ones start there.
+        while (psp_ends_.front_time() == t + 1) end_psp(psp_ends_.pop());
+        awake_mask_ &= ~spiking;
+        while (spiking != 0) {  // ascending index, as the step loop emits them
+            const int i = std::countr_zero(spiking);
+            spiking &= spiking - 1;
+            stats.add_spike(t, i);
+            wake_ups_.push(t + t_ref_ + 1, i);
+            psp_ends_.push(t + psp_end_, i);
             ++psp_count_[i];
             psp_mask_ |= 1U << i;
         }
-        change_rates(t_spike + 1);
+        // The budget was used up at t; the clock restarts at t + 1 with the new rates.
+        budget_ = rng.exponential(1.0);
+        accrued_to_ = t + 1;
+        select_rates();
+        total_h_ = awake_hazard();
+        predict();
     }
 }
 

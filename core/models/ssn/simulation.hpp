@@ -8,11 +8,16 @@
 // Two implementations with the same law:
 //  - simulate_time_stepped: the literal step loop (one uniform per neuron and step), kept as the
 //    executable reference for the tests and the benchmark;
-//  - EventDrivenSampler: between changes of any PSP or refractory state every neuron's spike
-//    probability is constant, so its next spike can be drawn directly. Each neuron keeps an
-//    Exp(1) threshold and spikes at the first step where its accumulated hazard −ln(1 − p)
-//    exceeds it; P(no spike in n steps) = Π(1 − p) exactly as in the step loop. Cost grows with
-//    the number of spikes, not steps.
+//  - EventDrivenSampler: between changes of the PSPs or of the set of non-refractory ("awake")
+//    neurons, every step is an independent repetition: awake neuron i fires with a constant
+//    probability p_i. So the network as a whole is a clock: with hazard h_i = −ln(1 − p_i) and
+//    H = Σ_awake h_i, P(no spike at a step) = e^−H, and the first step with a spike is where the
+//    accumulated H exceeds an Exp(1) budget (exact in discrete time, also across rate changes).
+//    At that step the spiking set is drawn from the independent Bernoullis conditioned on not
+//    being empty: the first spiker i with probability p_i Π_{awake j<i}(1 − p_j) / (1 − e^−H),
+//    every later awake neuron with its own p_j. PSP ends and wake-ups come from two FIFOs (all
+//    PSPs and refractory periods have the same length), so the cost per spike is O(dim) and
+//    independent of the number of steps.
 #include "core/models/ssn/spike_statistics.hpp"
 #include "core/models/ssn/types.hpp"
 #include "core/rng.hpp"
@@ -44,41 +49,60 @@ public:
              SpikeStatistics& stats);
 
 private:
-    // Points h_/inv_h_ at the hazards of every neuron for the current PSP counts.
-    void select_hazards();
-    // Rates change from step `tc` on: consume the hazard accrued at the old rates up to tc, then
-    // predict each neuron's next spike at the new rates (h_new/inv_h_new).
-    void reschedule(std::int64_t tc, const double* h_old);
+    // A FIFO of (time, neuron) in a ring buffer of power-of-two size.
+    struct TimedQueue {
+        std::vector<std::int64_t> time;
+        std::vector<int> neuron;
+        std::size_t head = 0;
+        std::size_t size = 0;
+        explicit TimedQueue(std::size_t capacity);
+        std::int64_t front_time() const;
+        void push(std::int64_t t, int i);
+        int pop();
+    };
+
+    // Points h_/p_ at every neuron's hazard and spike probability for the current PSP counts.
+    void select_rates();
+    void end_psp(int neuron);
+    double awake_hazard() const;
+    // Rates change at step tc: charge the budget for the steps before tc at the old total hazard.
+    void settle(std::int64_t tc);
+    // The next spike step at the current total hazard, counting from accrued_to_.
+    void predict();
+    // The awake neurons firing at a spike step, as a bitmask.
+    std::uint32_t draw_spiking_set(Rng& rng) const;
+    // The lowest-index firing neuron among `candidates`, given that at least one fires;
+    // p_none = P(none of them fires).
+    int draw_first_spiker(std::uint32_t candidates, double p_none, Rng& rng) const;
 
     int dim_;
     int t_ref_;
     double log_t_ref_;
     std::int64_t psp_end_;
-    // With at most one PSP per presynaptic neuron the PSP state is a bitmask, and each neuron's
-    // hazard for a mask is cached for the current weights (filled lazily, invalidated by stamp).
+    // With at most one PSP per presynaptic neuron the PSP state is a bitmask, and the rates for a
+    // mask are cached for the current weights (rows filled lazily, invalidated by stamp).
     bool use_table_;
 
     const Matrix* w_ = nullptr;
     const Vector* b_ = nullptr;
 
-    std::vector<double> remaining_;     // Exp(1) threshold minus hazard accrued so far
-    std::vector<std::int64_t> start_;   // first step whose hazard is not yet accounted for
-    std::vector<std::int64_t> next_;    // predicted spike step at the current rates
-    std::vector<int> psp_count_;        // active PSPs per presynaptic neuron
-    std::uint32_t psp_mask_ = 0;        // bit j set when psp_count_[j] > 0
+    std::vector<int> psp_count_;     // active PSPs per presynaptic neuron
+    std::uint32_t psp_mask_ = 0;     // bit j set when psp_count_[j] > 0
+    std::uint32_t awake_mask_ = 0;   // bit i set when neuron i is not refractory
+    TimedQueue psp_ends_;
+    TimedQueue wake_ups_;
 
-    // Pending PSP ends (time, neuron), FIFO because all PSPs have the same length.
-    std::vector<std::int64_t> psp_end_time_;
-    std::vector<int> psp_end_neuron_;
-    std::size_t psp_end_head_ = 0;
-    std::size_t psp_end_size_ = 0;
+    double budget_ = 0.0;        // Exp(1) budget minus the hazard accrued since the last spike
+    std::int64_t accrued_to_ = 0;  // steps before this are accounted for in budget_
+    double total_h_ = 0.0;       // H of the awake neurons at the current rates
+    std::int64_t next_spike_ = 0;
 
     const double* h_ = nullptr;
-    const double* inv_h_ = nullptr;
-    std::vector<double> direct_h_;       // hazards when not using the table
-    std::vector<double> direct_inv_h_;
-    std::vector<double> table_h_;        // [mask * dim + i]
-    std::vector<double> table_inv_h_;
+    const double* p_ = nullptr;
+    std::vector<double> direct_h_;  // rates when not using the table
+    std::vector<double> direct_p_;
+    std::vector<double> table_h_;   // [mask * dim + i]
+    std::vector<double> table_p_;
     std::vector<std::uint64_t> table_stamp_;
     std::uint64_t stamp_ = 0;
 };

@@ -37,19 +37,16 @@ void SpikeStatistics::reset(std::int64_t duration) {
     std::fill(recent_.begin(), recent_.end(), kLongAgo);
     std::fill(recent_head_.begin(), recent_head_.end(), 0);
     current_state_ = 0;
-    counted_until_ = -1;
+    next_sample_ = 0;
+    next_sample_twice_time_ = 0;
     off_head_ = 0;
     off_size_ = 0;
 }
 
 void SpikeStatistics::finish() {
-    while (off_size_ > 0) {
-        close_state_interval(off_time_[off_head_]);
-        current_state_ &= ~(1U << state_bit(off_neuron_[off_head_], dim_));
-        off_head_ = off_head_ + 1 == off_time_.size() ? 0 : off_head_ + 1;
-        --off_size_;
-    }
-    state_counts_[current_state_] += num_samples_ - samples_up_to(counted_until_);
+    while (off_size_ > 0) pop_switch_off();
+    state_counts_[current_state_] += num_samples_ - next_sample_;
+    next_sample_ = num_samples_;
 }
 
 void SpikeStatistics::throw_refractory_violation(std::int64_t t, int neuron) {

@@ -39,17 +39,21 @@ public:
     const Matrix& pair_sums(std::size_t width_index) const { return pair_sums_[width_index]; }
 
 private:
-    // Number of state samples at times k·t_ref/2 ≤ x (k ≥ 0), capped at the epoch's sample count.
-    std::int64_t samples_up_to(std::int64_t x) const {
-        if (x < 0) return 0;
-        const std::int64_t n = 2 * x / t_ref_ + 1;
-        return n < num_samples_ ? n : num_samples_;
-    }
-    // The state mask changes just after step x: samples in (counted_until_, x] saw the old mask.
     [[noreturn]] static void throw_refractory_violation(std::int64_t t, int neuron);
+    // The state mask changes just after step x: every not yet counted sample at a time ≤ x saw
+    // the current mask. (A loop, not a division: there is about one sample per spike.)
     void close_state_interval(std::int64_t x) {
-        state_counts_[current_state_] += samples_up_to(x) - samples_up_to(counted_until_);
-        counted_until_ = x;
+        while (next_sample_ < num_samples_ && next_sample_twice_time_ <= 2 * x) {
+            ++state_counts_[current_state_];
+            ++next_sample_;
+            next_sample_twice_time_ += t_ref_;
+        }
+    }
+    void pop_switch_off() {
+        close_state_interval(off_time_[off_head_]);
+        current_state_ &= ~(1U << state_bit(off_neuron_[off_head_], dim_));
+        off_head_ = off_head_ + 1 == off_time_.size() ? 0 : off_head_ + 1;
+        --off_size_;
     }
 
     int dim_;
@@ -71,7 +75,8 @@ private:
     // State histogram bookkeeping: current mask, the boundary up to which samples are counted,
     // and the pending switch-off times (FIFO; at most one per neuron).
     std::uint32_t current_state_ = 0;
-    std::int64_t counted_until_ = -1;
+    std::int64_t next_sample_ = 0;             // index k of the next sample to count
+    std::int64_t next_sample_twice_time_ = 0;  // its time k·t_ref/2, doubled to stay integer
     std::vector<std::int64_t> off_time_;
     std::vector<int> off_neuron_;
     std::size_t off_head_ = 0;
@@ -117,18 +122,14 @@ inline void SpikeStatistics::add_spike(std::int64_t t, int neuron) {
     head = head + 1 == num_last_ ? 0 : head + 1;
 
     // State histogram: neurons whose on-period ended at or before t switch off first.
-    while (off_size_ > 0 && off_time_[off_head_] <= t) {
-        close_state_interval(off_time_[off_head_]);
-        current_state_ &= ~(1U << state_bit(off_neuron_[off_head_], dim_));
-        off_head_ = off_head_ + 1 == off_time_.size() ? 0 : off_head_ + 1;
-        --off_size_;
-    }
+    while (off_size_ > 0 && off_time_[off_head_] <= t) pop_switch_off();
     close_state_interval(t);
     current_state_ |= 1U << state_bit(neuron, dim_);
     // A neuron's previous on-period has always ended (refractoriness > t_ref), so there is at
     // most one pending switch-off per neuron.
     if (off_size_ == off_time_.size()) throw_refractory_violation(t, neuron);
-    const std::size_t slot = (off_head_ + off_size_) % off_time_.size();
+    std::size_t slot = off_head_ + off_size_;
+    if (slot >= off_time_.size()) slot -= off_time_.size();
     off_time_[slot] = t + t_ref_;
     off_neuron_[slot] = neuron;
     ++off_size_;

@@ -1,0 +1,105 @@
+// bench_ssn: speed of the two ssn simulation paths and of full published jobs (single core).
+//   bench_ssn            all measurements (the two full jobs take a minute or so)
+//   bench_ssn --paths    only the steps/s comparison of the two paths
+// The reference (sal-code, numba) needs ≈ 0.9 µs per simulated step on this machine class.
+#include "core/models/ssn/setup.hpp"
+#include "core/models/ssn/simulation.hpp"
+#include "core/models/ssn/spike_statistics.hpp"
+#include "core/models/ssn/ssn_model.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr double kReferenceSecondsPerStep = 0.9e-6;
+
+double seconds_since(Clock::time_point start) {
+    return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// Schema defaults (the published syn_noise exp.yaml) with the first job of change_params.py.
+sr::Params published_params(const sr::Model& model) {
+    sr::Params params = sr::Json::object();
+    for (const auto& spec : model.info().params) {
+        if (!spec.default_value.is_null()) sr::set_path(params, spec.name, spec.default_value);
+    }
+    sr::set_path(params, "seed.distr", 4321);
+    sr::set_path(params, "seed.init", 9002);
+    sr::set_path(params, "seed.sim", 7654);
+    return params;
+}
+
+// Steps per second of one path on the job's initial network (target statistics are typical).
+template <typename Simulate>
+double steps_per_second(const sr::ssn::SsnConfig& config, std::int64_t steps, Simulate simulate) {
+    const sr::ssn::SsnProblem problem = sr::ssn::make_problem(config);
+    sr::ssn::SpikeStatistics stats(config.dim, config.t_ref, 1, {config.ws.tau_minus});
+    stats.reset(steps);
+    sr::Rng rng{12345};
+    const auto start = Clock::now();
+    simulate(problem.w_init, problem.b_init, steps, rng, stats);
+    stats.finish();
+    const double elapsed = seconds_since(start);
+    std::printf("    %lld steps, %lld spikes (%.4f per step) in %.3f s\n", static_cast<long long>(steps),
+                static_cast<long long>(stats.num_spikes()),
+                static_cast<double>(stats.num_spikes()) / static_cast<double>(steps), elapsed);
+    return static_cast<double>(steps) / elapsed;
+}
+
+void bench_job(const sr::Model& model, const char* name, sr::Params params) {
+    const sr::ssn::SsnConfig config = sr::ssn::SsnConfig::from_params(params);
+    const double steps = static_cast<double>(config.total_steps());
+    sr::RunContext context;
+    const auto start = Clock::now();
+    const sr::Result result = model.run(params, context);
+    const double elapsed = seconds_since(start);
+    const double reference = steps * kReferenceSecondsPerStep;
+    std::printf("%-16s %.3g steps  %7.2f s  (%.2f ns/step; reference ≈ %.0f s → %.0f× faster)"
+                "  final DKL %.4f, asym %.4f, estimate %.1f s\n",
+                name, steps, elapsed, elapsed / steps * 1e9, reference, reference / elapsed,
+                result.metrics.at("final_dkl"), result.metrics.at("final_asym"),
+                model.estimate_cost(params));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const bool paths_only = argc > 1 && std::strcmp(argv[1], "--paths") == 0;
+    const sr::ModelPtr model = sr::make_ssn_model();
+    const sr::Params params = published_params(*model);
+    const sr::ssn::SsnConfig config = sr::ssn::SsnConfig::from_params(params);
+
+    std::printf("simulation paths (dim %d, t_ref %d, published syn_noise initial network):\n",
+                config.dim, config.t_ref);
+    std::printf("  time-stepped:\n");
+    const double plain = steps_per_second(
+        config, 4'000'000, [&](const auto& w, const auto& b, std::int64_t steps, sr::Rng& rng, auto& stats) {
+            sr::ssn::simulate_time_stepped(w, b, config.t_ref, config.tau_syn, steps, rng, stats);
+        });
+    std::printf("  event-driven:\n");
+    sr::ssn::EventDrivenSampler sampler(config.dim, config.t_ref, config.tau_syn);
+    const double fast = steps_per_second(
+        config, 400'000'000, [&](const auto& w, const auto& b, std::int64_t steps, sr::Rng& rng, auto& stats) {
+            sampler.run(w, b, steps, rng, stats);
+        });
+    std::printf("  time-stepped %.3g steps/s (%.1f ns/step), event-driven %.3g steps/s (%.2f ns/step): "
+                "ratio %.0f×; vs reference %.0f×\n",
+                plain, 1e9 / plain, fast, 1e9 / fast, fast / plain, fast * kReferenceSecondsPerStep);
+    if (paths_only) return 0;
+
+    std::printf("full published jobs (single core, first job of each change_params.py):\n");
+    bench_job(*model, "syn_noise", params);
+    sr::Params plast = params;
+    sr::set_path(plast, "num_epochs", 150001);
+    sr::set_path(plast, "val_step", 2000);
+    sr::set_path(plast, "lr.bias", 0.001);
+    sr::set_path(plast, "lr.weight", 0.001);
+    sr::set_path(plast, "init_noise", 0.2);
+    sr::set_path(plast, "stdp.ws.noise", 0.0);
+    sr::set_path(plast, "stdp.sal.noise", 0.0);
+    bench_job(*model, "plast_noise", plast);
+    return 0;
+}
