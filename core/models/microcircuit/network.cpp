@@ -7,19 +7,8 @@ namespace sr::microcircuit {
 
 double logistic(double u, double log_t_ref) { return 1.0 / (1.0 + std::exp(-(u - log_t_ref))); }
 
-MovingAverage::MovingAverage(std::size_t window) : ring_(window, 0.0), next_(1 % window) {}
-
-void MovingAverage::push(double value) {
-    // While filling up, the mean grows over count_ samples; afterwards the oldest one drops out.
-    if (count_ < ring_.size()) {
-        ++count_;
-        mean_ += (value - mean_) / static_cast<double>(count_);
-    } else {
-        mean_ += (value - ring_[next_]) / static_cast<double>(count_);
-    }
-    ring_[next_] = value;
-    next_ = next_ + 1 == ring_.size() ? 0 : next_ + 1;
-}
+MovingAverage::MovingAverage(std::size_t window)
+    : ring_(window, 0.0), next_(1 % window), inverse_window_(1.0 / static_cast<double>(window)) {}
 
 Population::Population(std::size_t n, std::size_t n_last)
     : n_last(n_last),
@@ -69,6 +58,10 @@ Network::Network(const NetworkConfig& config, std::uint64_t poisson_seed)
         }
     }
     delta_.resize(*std::max_element(dims.begin(), dims.end()));
+    for (std::size_t k = 0; k <= L; ++k) {
+        populations_.push_back(&pyr_[k]);
+        if (inn_[k].size() > 0) populations_.push_back(&inn_[k]);
+    }
 }
 
 void Network::set_weights(const std::vector<LayerWeights>& weights) {
@@ -80,6 +73,7 @@ void Network::set_weights(const std::vector<LayerWeights>& weights) {
         if (w.w_pi) layer.w_pi = *w.w_pi;
         if (w.w_ip) layer.w_ip = *w.w_ip;
     }
+    copies_stale_ = true;
 }
 
 void Network::set_bias(const std::vector<std::vector<double>>& bias) {
@@ -126,6 +120,10 @@ void Network::fire(Population& pop) {
 void Network::update_psps(Population& pop) const {
     // A spike at s contributes 1 for s <= t < s + tau_syn.
     const std::int64_t oldest_visible = t_ - config_.tau_syn;
+    if (pop.n_last == 1) {  // the published setting
+        for (std::size_t i = 0; i < pop.size(); ++i) pop.psp[i] = pop.last[i] > oldest_visible;
+        return;
+    }
     for (std::size_t i = 0; i < pop.size(); ++i) {
         const std::int64_t* s = pop.spikes(i);
         int n = 0;
@@ -150,11 +148,8 @@ void affine(const Matrix& w, const std::vector<double>& x, std::vector<double>& 
 
 void Network::update_potentials(const PatternSettings& settings) {
     const std::size_t L = num_layers();
-    for (std::size_t k = 0; k <= L; ++k) {
-        update_psps(pyr_[k]);
-        update_psps(inn_[k]);
-    }
-    pyr_[0].u = *settings.u_in;
+    for (Population* pop : populations_) update_psps(*pop);
+    std::copy(settings.u_in->begin(), settings.u_in->end(), pyr_[0].u.begin());
 
     for (std::size_t k = 1; k < L; ++k) {
         Layer& layer = layers_[k];
@@ -197,6 +192,7 @@ void Network::plasticity_up(const PatternSettings& settings) {
         bool any = false;
         for (std::size_t j = 0; j < below.size() && !any; ++j) any = below.newest(j) == t_ - 1;
         if (!any) continue;  // the update is gated by presynaptic spikes at t-1
+        copies_stale_ = true;
         for (std::size_t i = 0; i < layer.w_up.rows; ++i) {
             const double r_soma = logistic(layer.u_avg[i].value(), log_t_ref_);
             const double r_basal = logistic(layer.v_bas_avg[i].value() + layer.b_pyr[i], log_t_ref_);
@@ -207,8 +203,10 @@ void Network::plasticity_up(const PatternSettings& settings) {
             for (std::size_t i = 0; i < layer.w_up.rows; ++i) layer.w_up(i, j) += delta_[i];
         }
     }
+    if (!copies_stale_) return;
     if (settings.copy_feedback) copy_feedback();
     if (settings.set_sps) apply_self_predicting();
+    copies_stale_ = false;
 }
 
 void apply_stdp(Matrix& w_down, double lr, const Population& post, const Population& pre,
@@ -239,10 +237,7 @@ void apply_stdp(Matrix& w_down, double lr, const Population& post, const Populat
 
 void Network::step(const PatternSettings& settings, bool plasticity_up_now) {
     const std::size_t L = num_layers();
-    for (std::size_t k = 0; k <= L; ++k) {
-        fire(pyr_[k]);
-        fire(inn_[k]);
-    }
+    for (Population* pop : populations_) fire(*pop);
     update_potentials(settings);
     if (plasticity_up_now) plasticity_up(settings);
     if (settings.symmetrization && settings.update_down) {
@@ -250,6 +245,7 @@ void Network::step(const PatternSettings& settings, bool plasticity_up_now) {
             // lr_down = 0 is feedback alignment: W_down stays as it is.
             if (layers_[k].lr_down != 0.0) {
                 apply_stdp(layers_[k].w_down, layers_[k].lr_down, pyr_[k], pyr_[k + 1], t_, config_);
+                copies_stale_ = true;
             }
         }
     }
@@ -263,6 +259,7 @@ void Network::begin_symmetrization() {
         std::fill(layer.w_pi.values.begin(), layer.w_pi.values.end(), 0.0);
         std::fill(layer.w_ip.values.begin(), layer.w_ip.values.end(), 0.0);
     }
+    copies_stale_ = true;
 }
 
 void Network::end_symmetrization() {

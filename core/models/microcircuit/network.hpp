@@ -35,13 +35,24 @@ double logistic(double u, double log_t_ref);
 class MovingAverage {
 public:
     explicit MovingAverage(std::size_t window);
-    void push(double value);
+    void push(double value) {
+        // While filling up, the mean grows over count_ samples; afterwards the oldest one drops out.
+        if (count_ < ring_.size()) {
+            ++count_;
+            mean_ += (value - mean_) / static_cast<double>(count_);
+        } else {
+            mean_ += (value - ring_[next_]) * inverse_window_;
+        }
+        ring_[next_] = value;
+        next_ = next_ + 1 == ring_.size() ? 0 : next_ + 1;
+    }
     double value() const { return mean_; }
 
 private:
     std::vector<double> ring_;
-    std::size_t next_ = 1;
+    std::size_t next_;
     std::size_t count_ = 1;
+    double inverse_window_;
     double mean_ = 0.0;
 };
 
@@ -152,7 +163,11 @@ private:
     std::vector<Population> pyr_;  // 0..L
     std::vector<Population> inn_;  // index 1..L-1 used; 0 and L are empty placeholders
     std::vector<Layer> layers_;    // index 1..L used
+    std::vector<Population*> populations_;  // the non-empty ones, in the reference's firing order
     std::vector<double> delta_;    // scratch: per-neuron forward learning signal
+    // Set when a source of the copied weights (W_up above, W_down) or a copy changed since the
+    // last plasticity step copied them; copying unchanged weights again would be a no-op.
+    bool copies_stale_ = true;
 };
 
 }  // namespace sr::microcircuit
