@@ -1,0 +1,208 @@
+// sweep_runner: the command line. Parses arguments and calls into scheduler/ and db/; no logic here.
+#include "core/registry.hpp"
+#include "db/payload.hpp"
+#include "db/query.hpp"
+#include "scheduler/expansion.hpp"
+#include "scheduler/run.hpp"
+#include "worker/thread_pool.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <csignal>
+#include <iostream>
+#include <thread>
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+extern "C" void on_stop_signal(int) { g_stop.store(true); }
+
+void install_stop_handlers() {
+    struct sigaction action {};
+    action.sa_handler = on_stop_signal;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGINT, &action, nullptr);
+    sigaction(SIGTERM, &action, nullptr);
+}
+
+int fail(const std::string& message, int code = 2) {
+    std::cerr << "error: " << message << '\n';
+    return code;
+}
+
+std::string shape_text(const std::vector<std::size_t>& shape) {
+    std::string s = "(";
+    for (std::size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+    return s + (shape.size() == 1 ? ",)" : ")");
+}
+
+int cmd_expand(const std::string& sweep_file, const std::string& format) {
+    try {
+        const sr::SweepSpec spec = sr::load_sweep(sweep_file);
+        const std::vector<sr::Job> jobs = sr::expand(spec, sr::builtin_models());
+        if (format == "json") {
+            sr::Json out = sr::Json::array();
+            for (const sr::Job& j : jobs) {
+                out.push_back({{"block", j.block}, {"index", j.index}, {"key", j.key}, {"model", j.model},
+                               {"cost", j.cost}, {"tags", j.tags}, {"params", j.params}});
+            }
+            std::cout << out.dump(1) << '\n';
+            return 0;
+        }
+        sr::ResultsTable table;
+        table.columns = {"block", "index", "key", "cost", "tags", "params"};
+        for (const sr::Job& j : jobs) {
+            table.rows.push_back({j.block, j.index, j.key, j.cost, j.tags.dump(), j.params.dump()});
+        }
+        std::cout << sr::format_table(table) << jobs.size() << " jobs\n";
+        return 0;
+    } catch (const sr::SweepError& e) {
+        return fail(e.what());
+    }
+}
+
+int cmd_models() {
+    const sr::ModelRegistry& registry = sr::builtin_models();
+    for (const std::string& name : registry.names()) {
+        const sr::ModelInfo& info = registry.find(name)->info();
+        std::cout << info.name << " (version " << info.version << "): " << info.doc << '\n';
+        for (const sr::ParamSpec& p : info.params) {
+            std::cout << "  " << p.name << "  " << sr::to_string(p.type)
+                      << "  default " << (p.default_value.is_null() ? "-" : p.default_value.dump());
+            if (p.min || p.max) {
+                std::cout << "  range [" << (p.min ? sr::Json(*p.min).dump() : "-inf") << ", "
+                          << (p.max ? sr::Json(*p.max).dump() : "inf") << "]";
+            }
+            std::cout << "  " << p.doc << '\n';
+        }
+    }
+    return 0;
+}
+
+std::unique_ptr<sr::Store> open_existing(const std::string& path) {
+    if (!std::filesystem::exists(path)) throw std::runtime_error(path + ": no such database");
+    return std::make_unique<sr::Store>(path, /*read_only=*/true);
+}
+
+int cmd_status(const std::string& db) {
+    auto store = open_existing(db);
+    for (const sr::SweepCounts& c : store->counts()) {
+        std::cout << c.name << ": " << c.done << " done, " << c.failed << " failed, " << c.running
+                  << " running, " << c.pending << " pending";
+        if (c.retired) std::cout << " (" << c.retired << " retired)";
+        std::cout << '\n';
+        if (!c.submissions.empty()) {
+            std::cout << "  slurm jobs:";
+            for (const std::string& id : c.submissions) std::cout << ' ' << id;
+            std::cout << '\n';
+        }
+        for (const auto& [key, error] : c.failures) std::cout << "  failed " << key.substr(0, 12) << ": " << error << '\n';
+    }
+    return 0;
+}
+
+int cmd_results(const std::string& db, const std::string& sweep, const std::string& where,
+                const std::vector<std::string>& columns, const std::string& format) {
+    auto store = open_existing(db);
+    const sr::ResultsTable table = sr::query_results(*store, sweep, sr::parse_where(where), columns);
+    if (format == "csv") std::cout << sr::format_csv(table);
+    else if (format == "json") std::cout << sr::format_json(table);
+    else std::cout << sr::format_table(table);
+    return 0;
+}
+
+int cmd_show(const std::string& db, const std::string& key) {
+    auto store = open_existing(db);
+    const auto job = sr::find_job(*store, key);
+    if (!job) return fail("no job with key " + key + " in " + db);
+    std::cout << "key:      " << job->key << "\nsweep:    " << job->sweep << "  index " << job->index
+              << "\nmodel:    " << job->model << " (version " << job->model_version << ")"
+              << "\nstatus:   " << job->status << "  attempts " << job->attempts
+              << "\nran on:   " << job->host << " rank " << job->rank << ", " << job->wall_seconds << " s"
+              << "\nbinary:   " << job->binary_version << " (" << job->build_type << ")"
+              << "\ntags:     " << job->tags.dump() << "\nparams:   " << job->params.dump(2) << '\n';
+    if (!job->error.empty()) std::cout << "error:    " << job->error << '\n';
+    std::cout << "metrics:\n";
+    for (const auto& [name, value] : job->metrics) std::cout << "  " << name << " = " << sr::Json(value).dump() << '\n';
+    if (!job->payload_path.empty()) {
+        std::cout << "payload:  " << job->payload_path << "\n  sha256 " << job->payload_sha256 << '\n';
+        for (const sr::DatasetInfo& d : sr::read_payload_summary(job->payload_path).datasets) {
+            std::cout << "  " << d.name << "  " << d.type << "  " << shape_text(d.shape) << '\n';
+        }
+    }
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"sweep_runner: parameter sweeps of spiking-network simulations"};
+    app.require_subcommand(1);
+    app.set_version_flag("--version", sr::build_info().version + " (" + sr::build_info().build_type + ")");
+
+    sr::RunRequest run;
+    std::string db, out = "results";
+    int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    double timeout = 0;
+    auto* run_cmd = app.add_subcommand("run", "run every pending job of a sweep");
+    run_cmd->add_option("sweep", run.sweep_file, "sweep file (YAML)")->required();
+    run_cmd->add_option("--db", db, "SQLite index (default: OUT/index.db)");
+    run_cmd->add_option("--out", out, "results folder for payloads")->capture_default_str();
+    run_cmd->add_option("-j,--jobs", threads, "worker threads (default: all cores)")->check(CLI::PositiveNumber);
+    run_cmd->add_option("--retries", run.retries, "run failed jobs again up to K times")->check(CLI::NonNegativeNumber);
+    run_cmd->add_option("--timeout", timeout, "per-job timeout in seconds (overrides the sweep's)")
+        ->check(CLI::PositiveNumber);
+    run_cmd->add_flag("-q,--quiet", run.quiet, "no progress or summary");
+
+    std::string expand_file, expand_format = "table";
+    auto* expand_cmd = app.add_subcommand("expand", "print a sweep's jobs without running anything");
+    expand_cmd->add_option("sweep", expand_file, "sweep file")->required();
+    expand_cmd->add_option("--format", expand_format)->check(CLI::IsMember({"table", "json"}));
+
+    auto* models_cmd = app.add_subcommand("models", "list models and their parameters");
+
+    auto* status_cmd = app.add_subcommand("status", "job counts per sweep and failures");
+    status_cmd->add_option("db", db, "SQLite index")->required();
+
+    std::string sweep, where, format = "table", key;
+    std::vector<std::string> columns;
+    auto* results_cmd = app.add_subcommand("results", "parameters and metrics of a sweep's jobs");
+    results_cmd->add_option("db", db, "SQLite index")->required();
+    results_cmd->add_option("--sweep", sweep, "sweep name")->required();
+    results_cmd->add_option("--where", where, "filter, e.g. 'init_noise>=0.4 and tag.sal=on'");
+    results_cmd->add_option("--columns", columns, "columns to show")->delimiter(',');
+    results_cmd->add_option("--format", format)->check(CLI::IsMember({"table", "csv", "json"}));
+
+    auto* show_cmd = app.add_subcommand("show", "one job: parameters, metrics, payload datasets");
+    show_cmd->add_option("db", db, "SQLite index")->required();
+    show_cmd->add_option("key", key, "job key or unique prefix")->required();
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e) == 0 ? 0 : 2;
+    }
+
+    try {
+        if (*run_cmd) {
+            install_stop_handlers();
+            run.out_dir = out;
+            run.db_path = db;
+            if (timeout > 0) run.timeout_seconds = timeout;
+            run.stop_requested = &g_stop;
+            run.make_pool = [threads](const std::filesystem::path& out_dir) {
+                return std::make_unique<sr::ThreadPool>(static_cast<std::size_t>(threads), out_dir);
+            };
+            return sr::run_sweep(run);
+        }
+        if (*expand_cmd) return cmd_expand(expand_file, expand_format);
+        if (*models_cmd) return cmd_models();
+        if (*status_cmd) return cmd_status(db);
+        if (*results_cmd) return cmd_results(db, sweep, where, columns, format);
+        if (*show_cmd) return cmd_show(db, key);
+    } catch (const std::exception& e) {
+        return fail(e.what());
+    }
+    return 2;
+}

@@ -1,0 +1,27 @@
+#include "core/models/testing/testing_models.hpp"
+#include "core/registry.hpp"
+#ifdef SWEEP_RUNNER_HAS_MODEL_ssn
+#include "core/models/ssn/ssn_model.hpp"
+#endif
+#ifdef SWEEP_RUNNER_HAS_MODEL_microcircuit
+#include "core/models/microcircuit/microcircuit_model.hpp"
+#endif
+
+namespace sr {
+
+const ModelRegistry& builtin_models() {
+    static const ModelRegistry registry = [] {
+        ModelRegistry r;
+        for (ModelPtr model : make_testing_models()) r.add(std::move(model));
+#ifdef SWEEP_RUNNER_HAS_MODEL_ssn
+        r.add(make_ssn_model());
+#endif
+#ifdef SWEEP_RUNNER_HAS_MODEL_microcircuit
+        r.add(make_microcircuit_model());
+#endif
+        return r;
+    }();
+    return registry;
+}
+
+}  // namespace sr

@@ -1,0 +1,16 @@
+#pragma once
+// Models for testing the machinery (not science): their results are checkable functions of the
+// parameters, they fail on request, or they sleep.
+#include "core/model.hpp"
+
+#include <vector>
+
+namespace sr {
+
+// testing.arith, testing.fail, testing.sleep
+std::vector<ModelPtr> make_testing_models();
+
+// The value testing.arith reports as "noise" for a seed; tests recompute expected metrics with it.
+double testing_arith_noise(long long seed);
+
+}  // namespace sr

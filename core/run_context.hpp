@@ -1,0 +1,42 @@
+#pragma once
+// Handed to a running model: progress reporting and cooperative cancellation (deadline, stop request).
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+namespace sr {
+
+// Thrown from RunContext::check_cancelled(); the worker records the job as timed out or stopped.
+struct JobCancelled : std::runtime_error {
+    enum class Reason { timeout, stop_requested };
+    JobCancelled(Reason reason, const std::string& what) : std::runtime_error(what), reason(reason) {}
+    Reason reason;
+};
+
+class RunContext {
+public:
+    using Clock = std::chrono::steady_clock;
+    using ProgressFn = std::function<void(double fraction)>;
+
+    RunContext() = default;
+    RunContext(std::optional<Clock::time_point> deadline, const std::atomic<bool>* stop_flag,
+               ProgressFn progress = {})
+        : deadline_(deadline), stop_flag_(stop_flag), progress_(std::move(progress)) {}
+
+    // Call at natural points (every epoch, every few thousand steps); throws JobCancelled.
+    void check_cancelled() const;
+    bool should_stop() const;
+    void report_progress(double fraction) const {
+        if (progress_) progress_(fraction);
+    }
+
+private:
+    std::optional<Clock::time_point> deadline_;
+    const std::atomic<bool>* stop_flag_ = nullptr;
+    ProgressFn progress_;
+};
+
+}  // namespace sr

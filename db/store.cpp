@@ -1,0 +1,283 @@
+#include "db/store.hpp"
+
+#include "core/sha256.hpp"
+
+namespace sr {
+namespace {
+
+// Migration i brings the schema from version i to i + 1. Never edit a shipped entry; append.
+const char* const migrations[] = {
+    R"sql(
+CREATE TABLE sweeps (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    spec_path TEXT NOT NULL,
+    spec_text TEXT NOT NULL,
+    spec_hash TEXT NOT NULL,
+    created REAL NOT NULL,
+    updated REAL NOT NULL
+);
+CREATE TABLE jobs (
+    id INTEGER PRIMARY KEY,
+    sweep_id INTEGER NOT NULL REFERENCES sweeps(id),
+    idx INTEGER NOT NULL,
+    block TEXT NOT NULL DEFAULT '',
+    key TEXT NOT NULL,
+    model TEXT NOT NULL,
+    model_version INTEGER NOT NULL,
+    params TEXT NOT NULL,
+    tags TEXT NOT NULL DEFAULT '{}',
+    cost REAL NOT NULL DEFAULT 1,
+    status TEXT NOT NULL DEFAULT 'pending'
+        CHECK (status IN ('pending', 'running', 'done', 'failed')),
+    retired INTEGER NOT NULL DEFAULT 0,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    host TEXT,
+    rank INTEGER,
+    started REAL,
+    finished REAL,
+    wall_seconds REAL,
+    error TEXT,
+    payload_path TEXT,
+    payload_sha256 TEXT,
+    binary_version TEXT,
+    build_type TEXT,
+    UNIQUE (sweep_id, key)
+);
+CREATE INDEX jobs_by_status ON jobs(sweep_id, status);
+CREATE TABLE metrics (
+    job_id INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    value REAL,
+    PRIMARY KEY (job_id, name)
+) WITHOUT ROWID;
+CREATE TABLE submissions (
+    sweep_id INTEGER NOT NULL REFERENCES sweeps(id),
+    scheduler_job_id TEXT NOT NULL,
+    submitted REAL NOT NULL,
+    PRIMARY KEY (sweep_id, scheduler_job_id)
+);
+)sql",
+};
+
+constexpr int migration_count = sizeof migrations / sizeof migrations[0];
+static_assert(migration_count == Store::schema_version);
+
+std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
+
+}  // namespace
+
+std::string_view to_string(JobStatus status) {
+    switch (status) {
+        case JobStatus::pending: return "pending";
+        case JobStatus::running: return "running";
+        case JobStatus::done: return "done";
+        case JobStatus::failed: return "failed";
+    }
+    return "?";
+}
+
+JobStatus job_status_from(std::string_view text) {
+    if (text == "running") return JobStatus::running;
+    if (text == "done") return JobStatus::done;
+    if (text == "failed") return JobStatus::failed;
+    return JobStatus::pending;
+}
+
+Store::Store(const std::string& path, bool read_only) : db_(path, true, read_only) {
+    if (read_only) return;
+    db_.exec("PRAGMA journal_mode=WAL");
+    // FULL: a committed `done` survives power loss, not only a crash of this process.
+    db_.exec("PRAGMA synchronous=FULL");
+    db_.exec("PRAGMA foreign_keys=ON");
+    migrate();
+}
+
+void Store::migrate() {
+    sql::Transaction tx(db_);
+    auto version_stmt = db_.prepare("PRAGMA user_version");
+    version_stmt.step();
+    const int version = static_cast<int>(version_stmt.get_int(0));
+    if (version > schema_version) {
+        throw sql::Error(db_.path() + ": database schema version " + std::to_string(version) +
+                         " is newer than this binary's " + std::to_string(schema_version));
+    }
+    for (int v = version; v < schema_version; ++v) db_.exec(migrations[v]);
+    if (version != schema_version) {
+        db_.exec("PRAGMA user_version=" + std::to_string(schema_version));
+    }
+    tx.commit();
+}
+
+std::int64_t Store::register_sweep(const std::string& name, const std::string& spec_path,
+                                   const std::string& spec_text) {
+    const double now = unix_now();
+    sql::Transaction tx(db_);
+    db_.prepare(R"sql(
+        INSERT INTO sweeps(name, spec_path, spec_text, spec_hash, created, updated)
+        VALUES (?1, ?2, ?3, ?4, ?5, ?5)
+        ON CONFLICT(name) DO UPDATE SET spec_path = ?2, spec_text = ?3, spec_hash = ?4, updated = ?5)sql")
+        .bind(1, name).bind(2, spec_path).bind(3, spec_text).bind(4, sha256_hex(spec_text)).bind(5, now)
+        .run();
+    auto select = db_.prepare("SELECT id FROM sweeps WHERE name = ?");
+    select.bind(1, name).step();
+    const std::int64_t id = select.get_int(0);
+    tx.commit();
+    return id;
+}
+
+std::int64_t Store::register_jobs(std::int64_t sweep_id, const std::vector<Job>& jobs) {
+    sql::Transaction tx(db_);
+    db_.prepare("UPDATE jobs SET retired = 1 WHERE sweep_id = ?").bind(1, sweep_id).run();
+    auto insert = db_.prepare(R"sql(
+        INSERT INTO jobs(sweep_id, idx, block, key, model, model_version, params, tags, cost)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT(sweep_id, key) DO UPDATE
+            SET retired = 0, idx = excluded.idx, block = excluded.block, tags = excluded.tags,
+                cost = excluded.cost)sql");
+    std::int64_t before = 0;
+    {
+        auto count = db_.prepare("SELECT count(*) FROM jobs WHERE sweep_id = ?");
+        count.bind(1, sweep_id).step();
+        before = count.get_int(0);
+    }
+    for (const Job& job : jobs) {
+        insert.bind(1, sweep_id).bind(2, job.index).bind(3, job.block).bind(4, job.key)
+            .bind(5, job.model).bind(6, job.model_version).bind(7, job.params.dump())
+            .bind(8, job.tags.dump()).bind(9, job.cost);
+        insert.run();
+        insert.reset();
+    }
+    auto count = db_.prepare("SELECT count(*) FROM jobs WHERE sweep_id = ?");
+    count.bind(1, sweep_id).step();
+    const std::int64_t added = count.get_int(0) - before;
+    tx.commit();
+    return added;
+}
+
+std::int64_t Store::reset_running(std::int64_t sweep_id) {
+    sql::Transaction tx(db_);
+    db_.prepare("UPDATE jobs SET status = 'pending' WHERE sweep_id = ? AND status = 'running'")
+        .bind(1, sweep_id)
+        .run();
+    const std::int64_t n = db_.changes();
+    tx.commit();
+    return n;
+}
+
+std::map<std::string, JobState> Store::job_states(std::int64_t sweep_id) {
+    std::map<std::string, JobState> states;
+    auto select = db_.prepare("SELECT key, status, attempts FROM jobs WHERE sweep_id = ?");
+    select.bind(1, sweep_id);
+    while (select.step()) {
+        states.emplace(select.get_text(0),
+                       JobState{job_status_from(select.get_text(1)),
+                                static_cast<int>(select.get_int(2))});
+    }
+    return states;
+}
+
+void Store::commit(std::int64_t sweep_id, const std::vector<JobStart>& started,
+                   const std::vector<JobOutcome>& finished) {
+    if (started.empty() && finished.empty()) return;
+    sql::Transaction tx(db_);
+    auto start = db_.prepare(R"sql(
+        UPDATE jobs SET status = 'running', attempts = attempts + 1, host = ?, rank = ?, started = ?,
+                        finished = NULL, wall_seconds = NULL
+        WHERE sweep_id = ? AND key = ?)sql");
+    for (const JobStart& s : started) {
+        start.bind(1, s.host).bind(2, s.rank).bind(3, s.started).bind(4, sweep_id).bind(5, s.key);
+        start.run();
+        start.reset();
+    }
+    const BuildInfo& build = build_info();
+    auto done = db_.prepare(R"sql(
+        UPDATE jobs SET status = ?, host = ?, rank = ?, started = ?, finished = ?, wall_seconds = ?,
+                        error = ?, payload_path = ?, payload_sha256 = ?, binary_version = ?,
+                        build_type = ?,
+                        attempts = attempts - (CASE WHEN ? THEN 1 ELSE 0 END)
+        WHERE sweep_id = ? AND key = ?
+        RETURNING id)sql");
+    auto clear_metrics = db_.prepare("DELETE FROM metrics WHERE job_id = ?");
+    auto add_metric = db_.prepare("INSERT INTO metrics(job_id, name, value) VALUES (?, ?, ?)");
+    for (const JobOutcome& o : finished) {
+        const bool interrupted = o.outcome == Outcome::interrupted;
+        const char* status = o.outcome == Outcome::done ? "done" : interrupted ? "pending" : "failed";
+        done.bind(1, status).bind(2, o.host).bind(3, o.rank).bind(4, o.started).bind(5, o.finished)
+            .bind(6, o.wall_seconds);
+        if (o.error.empty()) done.bind_null(7); else done.bind(7, o.error);
+        if (o.payload_path.empty()) done.bind_null(8); else done.bind(8, o.payload_path);
+        if (o.payload_sha256.empty()) done.bind_null(9); else done.bind(9, o.payload_sha256);
+        done.bind(10, build.version).bind(11, build.build_type).bind(12, interrupted ? 1 : 0)
+            .bind(13, sweep_id).bind(14, o.key);
+        if (!done.step()) {
+            done.reset();
+            continue;  // not a job of this sweep: nothing to record
+        }
+        const std::int64_t job_id = done.get_int(0);
+        done.reset();
+        clear_metrics.bind(1, job_id).run();
+        clear_metrics.reset();
+        for (const auto& [name, value] : o.metrics) {
+            add_metric.bind(1, job_id).bind(2, name).bind(3, value).run();
+            add_metric.reset();
+        }
+    }
+    tx.commit();
+}
+
+void Store::record_submission(std::int64_t sweep_id, const std::string& scheduler_job_id) {
+    sql::Transaction tx(db_);
+    db_.prepare("INSERT OR IGNORE INTO submissions(sweep_id, scheduler_job_id, submitted) VALUES (?, ?, ?)")
+        .bind(1, sweep_id).bind(2, scheduler_job_id).bind(3, unix_now()).run();
+    tx.commit();
+}
+
+std::optional<std::int64_t> Store::find_sweep(const std::string& name) {
+    auto select = db_.prepare("SELECT id FROM sweeps WHERE name = ?");
+    select.bind(1, name);
+    if (!select.step()) return std::nullopt;
+    return select.get_int(0);
+}
+
+std::vector<SweepCounts> Store::counts() {
+    std::vector<SweepCounts> out;
+    auto sweeps = db_.prepare("SELECT id, name FROM sweeps ORDER BY name");
+    auto counts = db_.prepare(R"sql(
+        SELECT retired, status, count(*) FROM jobs WHERE sweep_id = ? GROUP BY retired, status)sql");
+    auto failures = db_.prepare(R"sql(
+        SELECT key, coalesce(error, '') FROM jobs
+        WHERE sweep_id = ? AND status = 'failed' AND retired = 0 ORDER BY idx LIMIT 20)sql");
+    auto submissions = db_.prepare(
+        "SELECT scheduler_job_id FROM submissions WHERE sweep_id = ? ORDER BY submitted");
+    while (sweeps.step()) {
+        SweepCounts c;
+        const std::int64_t id = sweeps.get_int(0);
+        c.name = sweeps.get_text(1);
+        counts.bind(1, id);
+        while (counts.step()) {
+            const std::int64_t n = counts.get_int(2);
+            if (counts.get_int(0) != 0) {
+                c.retired += n;
+                continue;
+            }
+            switch (job_status_from(counts.get_text(1))) {
+                case JobStatus::pending: c.pending += n; break;
+                case JobStatus::running: c.running += n; break;
+                case JobStatus::done: c.done += n; break;
+                case JobStatus::failed: c.failed += n; break;
+            }
+        }
+        counts.reset();
+        failures.bind(1, id);
+        while (failures.step()) c.failures.emplace_back(failures.get_text(0), first_line(failures.get_text(1)));
+        failures.reset();
+        submissions.bind(1, id);
+        while (submissions.step()) c.submissions.push_back(submissions.get_text(0));
+        submissions.reset();
+        out.push_back(std::move(c));
+    }
+    return out;
+}
+
+}  // namespace sr

@@ -1,0 +1,62 @@
+#pragma once
+// The SQLite index: sweeps, jobs (with provenance) and metrics. One writer (the coordinator) commits
+// in batched BEGIN IMMEDIATE transactions; WAL lets `status` and `results` read while it runs.
+#include "core/job.hpp"
+#include "db/sqlite.hpp"
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace sr {
+
+enum class JobStatus { pending, running, done, failed };
+std::string_view to_string(JobStatus status);
+JobStatus job_status_from(std::string_view text);
+
+struct JobState {
+    JobStatus status = JobStatus::pending;
+    int attempts = 0;
+};
+
+struct SweepCounts {
+    std::string name;
+    std::int64_t pending = 0, running = 0, done = 0, failed = 0, retired = 0;
+    std::vector<std::pair<std::string, std::string>> failures;  // key, first error line
+    std::vector<std::string> submissions;                       // Slurm job ids
+};
+
+class Store {
+public:
+    static constexpr int schema_version = 1;
+
+    // Opens or creates the database; the parent folder must exist. Throws sql::Error naming the path.
+    explicit Store(const std::string& path, bool read_only = false);
+
+    // Creates the sweep or updates its spec; returns its id.
+    std::int64_t register_sweep(const std::string& name, const std::string& spec_path,
+                                const std::string& spec_text);
+    // Adds jobs not yet in the index; marks jobs that left the spec as retired (kept, not run).
+    // Returns how many were added.
+    std::int64_t register_jobs(std::int64_t sweep_id, const std::vector<Job>& jobs);
+    // After a crash: jobs left `running` go back to `pending`. Returns how many.
+    std::int64_t reset_running(std::int64_t sweep_id);
+    std::map<std::string, JobState> job_states(std::int64_t sweep_id);
+
+    // One batched transaction: jobs that started and jobs that finished.
+    void commit(std::int64_t sweep_id, const std::vector<JobStart>& started,
+                const std::vector<JobOutcome>& finished);
+
+    void record_submission(std::int64_t sweep_id, const std::string& scheduler_job_id);
+    std::vector<SweepCounts> counts();
+    std::optional<std::int64_t> find_sweep(const std::string& name);
+
+    sql::Connection& connection() { return db_; }
+
+private:
+    void migrate();
+    sql::Connection db_;
+};
+
+}  // namespace sr

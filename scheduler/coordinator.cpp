@@ -1,0 +1,106 @@
+#include "scheduler/coordinator.hpp"
+
+#include <algorithm>
+#include <unordered_map>
+
+namespace sr {
+
+StaticJobSource::StaticJobSource(std::vector<Job> jobs, int retries) : retries_(retries) {
+    // Longest expected first, so a long job does not start last and stretch the sweep.
+    std::stable_sort(jobs.begin(), jobs.end(), [](const Job& a, const Job& b) { return a.cost > b.cost; });
+    queue_.assign(std::make_move_iterator(jobs.begin()), std::make_move_iterator(jobs.end()));
+}
+
+std::optional<Job> StaticJobSource::next() {
+    if (queue_.empty()) return std::nullopt;
+    Job job = std::move(queue_.front());
+    queue_.pop_front();
+    return job;
+}
+
+void StaticJobSource::on_outcome(const Job& job, Outcome outcome) {
+    if (outcome == Outcome::failed && job.attempts + 1 <= retries_) {
+        Job again = job;
+        again.attempts += 1;
+        queue_.push_back(std::move(again));
+    }
+}
+
+RunSummary coordinate(JobSource& source, std::size_t total_jobs, WorkerPool& pool, Store& store,
+                      std::int64_t sweep_id, const CoordinatorOptions& options) {
+    using Clock = std::chrono::steady_clock;
+    const auto start = Clock::now();
+    RunSummary summary;
+    Progress progress;
+    progress.total = total_jobs;
+    std::unordered_map<std::string, Job> in_flight;
+    std::vector<JobStart> started;
+    std::vector<JobOutcome> finished;
+    auto last_commit = Clock::now();
+    bool stopping = false;
+
+    // Outcomes count as done only once their transaction has committed.
+    auto flush = [&] {
+        store.commit(sweep_id, started, finished);
+        for (const JobOutcome& o : finished) {
+            if (o.outcome == Outcome::done) ++progress.done;
+            else if (o.outcome == Outcome::failed) ++progress.failed;
+        }
+        started.clear();
+        finished.clear();
+        last_commit = Clock::now();
+    };
+
+    while (true) {
+        if (!stopping && options.stop_requested && options.stop_requested->load()) {
+            stopping = true;
+            summary.stopped = true;
+            pool.request_stop();
+        }
+        while (!stopping && pool.free_slots() > 0) {
+            std::optional<Job> job = source.next();
+            if (!job) break;
+            const std::string key = job->key;
+            pool.submit(*job);
+            in_flight.emplace(key, std::move(*job));
+        }
+        if (in_flight.empty() && (stopping || source.exhausted())) break;
+
+        PoolEvents events = pool.poll(std::chrono::milliseconds(50));
+        progress.running += events.started.size();
+        for (JobStart& s : events.started) started.push_back(std::move(s));
+        for (const std::string& key : events.returned) {
+            if (auto it = in_flight.find(key); it != in_flight.end()) {
+                source.on_outcome(it->second, Outcome::interrupted);
+                in_flight.erase(it);
+            }
+        }
+        for (JobOutcome& o : events.finished) {
+            progress.running -= std::min<std::size_t>(progress.running, 1);
+            if (o.outcome == Outcome::done) ++summary.done;
+            else if (o.outcome == Outcome::failed) ++summary.failed;
+            else ++summary.interrupted;
+            if (auto it = in_flight.find(o.key); it != in_flight.end()) {
+                source.on_outcome(it->second, o.outcome);
+                in_flight.erase(it);
+            }
+            finished.push_back(std::move(o));
+        }
+        if (finished.size() >= options.commit_batch ||
+            (!(started.empty() && finished.empty()) && Clock::now() - last_commit >= options.commit_interval)) {
+            flush();
+        }
+        if (options.on_progress) {
+            progress.elapsed_seconds = std::chrono::duration<double>(Clock::now() - start).count();
+            options.on_progress(progress, false);
+        }
+    }
+    flush();
+    if (options.on_progress) {
+        progress.elapsed_seconds = std::chrono::duration<double>(Clock::now() - start).count();
+        options.on_progress(progress, true);
+    }
+    return summary;
+}
+
+}  // namespace sr

@@ -1,0 +1,26 @@
+#pragma once
+// Expansion: a parsed sweep becomes a list of fully resolved, validated, content-addressed jobs.
+#include "core/job.hpp"
+#include "core/registry.hpp"
+#include "scheduler/sweep_spec.hpp"
+
+#include <vector>
+
+namespace sr {
+
+// Model defaults as a nested parameter object (optional parameters absent).
+Params default_params(const ModelInfo& info);
+
+// Hex SHA-256 of the canonical JSON of {model, model_version, params}. nlohmann::json keeps object
+// keys sorted, so the order keys were written in never changes a key.
+std::string job_key(const std::string& model, int model_version, const Params& params);
+
+// Checks every parameter against the schema (unknown keys with a suggestion, types, ranges) and
+// normalises numbers (integers stay integers, reals become doubles) so equal values give equal keys.
+// Throws ParamError naming the dotted key.
+void validate_params(const ModelInfo& info, Params& params);
+
+// Throws SweepError (file:line:column, key, reason) for the first problem found. Nothing is written.
+std::vector<Job> expand(const SweepSpec& spec, const ModelRegistry& registry);
+
+}  // namespace sr

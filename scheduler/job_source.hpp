@@ -1,0 +1,38 @@
+#pragma once
+// Where the coordinator gets its jobs. A static sweep hands out its expansion; an evolutionary
+// search (later) creates each generation from the outcomes of the last.
+#include "core/job.hpp"
+
+#include <deque>
+#include <map>
+#include <optional>
+#include <vector>
+
+namespace sr {
+
+class JobSource {
+public:
+    virtual ~JobSource() = default;
+    // A job ready to run now, or nothing for the moment.
+    virtual std::optional<Job> next() = 0;
+    // Every job handed out comes back here exactly once (done, failed, interrupted or returned).
+    virtual void on_outcome(const Job& job, Outcome outcome) = 0;
+    // No job will ever come any more (given the outcomes so far).
+    virtual bool exhausted() const = 0;
+};
+
+// The jobs of an expanded sweep not yet done, most expensive first; failed jobs run again until
+// they have been attempted 1 + retries times.
+class StaticJobSource final : public JobSource {
+public:
+    StaticJobSource(std::vector<Job> jobs, int retries);
+    std::optional<Job> next() override;
+    void on_outcome(const Job& job, Outcome outcome) override;
+    bool exhausted() const override { return queue_.empty(); }
+
+private:
+    std::deque<Job> queue_;
+    int retries_;
+};
+
+}  // namespace sr

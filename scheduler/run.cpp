@@ -1,0 +1,161 @@
+#include "scheduler/run.hpp"
+
+#include "db/query.hpp"
+#include "db/store.hpp"
+#include "scheduler/coordinator.hpp"
+#include "scheduler/expansion.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+#include <sstream>
+
+namespace sr {
+namespace fs = std::filesystem;
+namespace {
+
+std::string duration_text(double seconds) {
+    if (!(seconds >= 0) || seconds > 1e8) return "?";
+    const long s = static_cast<long>(seconds + 0.5);
+    std::ostringstream out;
+    if (s >= 3600) out << s / 3600 << 'h' << (s % 3600) / 60 << 'm';
+    else if (s >= 60) out << s / 60 << 'm' << s % 60 << 's';
+    else out << s << 's';
+    return out.str();
+}
+
+// Live line on a terminal, one line every few seconds otherwise (logs, Slurm output files).
+std::function<void(const Progress&, bool)> progress_printer() {
+    const bool tty = isatty(STDERR_FILENO) != 0;
+    return [tty, last_print = -1e9](const Progress& p, bool final) mutable {
+        const double interval = tty ? 0.25 : 5.0;
+        if (!final && p.elapsed_seconds - last_print < interval) return;
+        last_print = p.elapsed_seconds;
+        const std::size_t finished = p.done + p.failed;
+        const double rate = p.elapsed_seconds > 0 ? finished / p.elapsed_seconds : 0;
+        const double eta = rate > 0 ? (p.total - std::min(finished, p.total)) / rate : -1;
+        char line[256];
+        std::snprintf(line, sizeof line, "done %zu/%zu  failed %zu  running %zu  %.2f jobs/s  ETA %s",
+                      p.done, p.total, p.failed, p.running, rate, final ? "0s" : duration_text(eta).c_str());
+        if (tty) std::cerr << '\r' << line << "\033[K" << (final ? "\n" : "") << std::flush;
+        else std::cerr << line << '\n';
+    };
+}
+
+// One runner per index at a time: a second `run` on the same database would hand out the same jobs.
+class IndexLock {
+public:
+    explicit IndexLock(const fs::path& db_path) {
+        const std::string path = db_path.string() + ".lock";
+        fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+        if (fd_ < 0) throw std::runtime_error(path + ": cannot create lock file");
+        if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+            ::close(fd_);
+            throw std::runtime_error(db_path.string() + ": another sweep_runner is running on this database");
+        }
+    }
+    ~IndexLock() { ::close(fd_); }
+    IndexLock(const IndexLock&) = delete;
+    IndexLock& operator=(const IndexLock&) = delete;
+
+private:
+    int fd_ = -1;
+};
+
+void check_writable_folder(const fs::path& dir, const std::string& what) {
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec) throw std::runtime_error(dir.string() + ": cannot create " + what + ": " + ec.message());
+    if (::access(dir.c_str(), W_OK) != 0) throw std::runtime_error(dir.string() + ": " + what + " is not writable");
+}
+
+}  // namespace
+
+int run_sweep(const RunRequest& request) {
+    // Everything that can be wrong with the input is found before anything is written.
+    SweepSpec spec;
+    std::vector<Job> jobs;
+    try {
+        spec = load_sweep(request.sweep_file);
+        jobs = expand(spec, builtin_models());
+    } catch (const SweepError& e) {
+        std::cerr << "error: " << e.what() << '\n';
+        return 2;
+    }
+    if (request.timeout_seconds) {
+        for (Job& job : jobs) job.timeout_seconds = *request.timeout_seconds;
+    }
+
+    const fs::path out_dir = request.out_dir;
+    const fs::path db_path = request.db_path.empty() ? out_dir / "index.db" : request.db_path;
+    std::unique_ptr<IndexLock> lock;
+    std::unique_ptr<Store> store;
+    std::int64_t sweep_id = 0;
+    std::size_t to_run_count = 0;
+    std::vector<Job> to_run;
+    try {
+        check_writable_folder(out_dir, "results folder");
+        check_writable_folder(db_path.parent_path().empty() ? fs::path(".") : db_path.parent_path(),
+                              "database folder");
+        lock = std::make_unique<IndexLock>(db_path);
+        store = std::make_unique<Store>(db_path.string());
+        sweep_id = store->register_sweep(spec.name, fs::absolute(request.sweep_file).string(), spec.text);
+        store->register_jobs(sweep_id, jobs);
+        store->reset_running(sweep_id);
+        const auto states = store->job_states(sweep_id);
+        for (Job& job : jobs) {
+            const JobState& state = states.at(job.key);
+            job.attempts = state.attempts;
+            if (state.status == JobStatus::done) continue;
+            if (state.status == JobStatus::failed && state.attempts > request.retries) continue;
+            to_run.push_back(job);
+        }
+        to_run_count = to_run.size();
+    } catch (const std::exception& e) {
+        std::cerr << "error: " << e.what() << '\n';
+        return 2;
+    }
+
+    if (!request.quiet) {
+        std::cerr << "sweep " << spec.name << ": " << jobs.size() << " jobs, " << to_run_count
+                  << " to run; index " << db_path.string() << '\n';
+    }
+    RunSummary summary;
+    if (to_run_count > 0) {
+        std::unique_ptr<WorkerPool> pool = request.make_pool(out_dir);
+        StaticJobSource source(std::move(to_run), request.retries);
+        CoordinatorOptions options;
+        options.stop_requested = request.stop_requested;
+        if (!request.quiet) options.on_progress = progress_printer();
+        summary = coordinate(source, to_run_count, *pool, *store, sweep_id, options);
+    }
+
+    const auto states = store->job_states(sweep_id);
+    std::size_t done = 0, failed = 0, other = 0;
+    for (const Job& job : jobs) {
+        const JobStatus s = states.at(job.key).status;
+        (s == JobStatus::done ? done : s == JobStatus::failed ? failed : other) += 1;
+    }
+    if (!request.quiet) {
+        const ResultsTable table = query_results(*store, spec.name, {}, {});
+        ResultsTable head{table.columns, {}};
+        for (std::size_t i = 0; i < table.rows.size() && i < 10; ++i) head.rows.push_back(table.rows[i]);
+        std::cout << format_table(head);
+        if (table.rows.size() > head.rows.size()) {
+            std::cout << "... " << table.rows.size() - head.rows.size() << " more rows\n";
+        }
+        std::cout << "sweep " << spec.name << ": " << done << " done, " << failed << " failed, " << other
+                  << " not run\n"
+                  << "index:    " << fs::absolute(db_path).string() << "\n"
+                  << "payloads: " << fs::absolute(out_dir / spec.name).string() << "/\n"
+                  << "see:      sweep_runner results " << db_path.string() << " --sweep " << spec.name << '\n';
+    }
+    if (summary.stopped && other > 0) return 3;
+    if (failed > 0 || other > 0) return 1;
+    return 0;
+}
+
+}  // namespace sr

@@ -1,0 +1,440 @@
+#include "scheduler/sweep_spec.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <charconv>
+#include <fstream>
+#include <limits>
+#include <set>
+#include <sstream>
+
+namespace sr {
+namespace fs = std::filesystem;
+namespace {
+
+std::string format_error(const Location& where, const std::string& key, const std::string& reason) {
+    std::ostringstream s;
+    s << where.file;
+    if (where.line > 0) s << ':' << where.line << ':' << where.column;
+    s << ": ";
+    if (!key.empty()) s << key << ": ";
+    s << reason;
+    return s.str();
+}
+
+Location at(const std::string& file, const YAML::Node& node) {
+    const YAML::Mark mark = node.Mark();
+    if (mark.line < 0) return {file, 0, 0};
+    return {file, mark.line + 1, mark.column + 1};
+}
+
+std::string join(const std::string& prefix, const std::string& key) {
+    return prefix.empty() ? key : prefix + "." + key;
+}
+
+// Plain YAML scalars become numbers, booleans or null by their text; quoted ones stay strings.
+Json scalar_to_json(const YAML::Node& node) {
+    const std::string& text = node.Scalar();
+    if (node.Tag() == "!") return text;
+    if (text.empty() || text == "~" || text == "null" || text == "Null" || text == "NULL") return nullptr;
+    if (text == "true" || text == "True" || text == "TRUE") return true;
+    if (text == "false" || text == "False" || text == "FALSE") return false;
+    {
+        long long value = 0;
+        const char* begin = text.data() + (text.front() == '+' ? 1 : 0);
+        const auto [ptr, ec] = std::from_chars(begin, text.data() + text.size(), value);
+        if (ec == std::errc() && ptr == text.data() + text.size()) return value;
+    }
+    {
+        double value = 0;
+        const char* begin = text.data() + (text.front() == '+' ? 1 : 0);
+        const auto [ptr, ec] = std::from_chars(begin, text.data() + text.size(), value);
+        if (ec == std::errc() && ptr == text.data() + text.size()) return value;
+    }
+    if (text == ".inf" || text == ".Inf") return std::numeric_limits<double>::infinity();
+    if (text == "-.inf" || text == "-.Inf") return -std::numeric_limits<double>::infinity();
+    return text;
+}
+
+// Converts YAML to JSON, recording where every mapping key (dotted) was written.
+Json to_json(const YAML::Node& node, const std::string& file, const std::string& prefix, LocationMap* where) {
+    switch (node.Type()) {
+        case YAML::NodeType::Null: return nullptr;
+        case YAML::NodeType::Scalar: return scalar_to_json(node);
+        case YAML::NodeType::Sequence: {
+            Json out = Json::array();
+            for (const YAML::Node& item : node) out.push_back(to_json(item, file, prefix, nullptr));
+            return out;
+        }
+        case YAML::NodeType::Map: {
+            Json out = Json::object();
+            for (const auto& entry : node) {
+                const std::string key = entry.first.as<std::string>();
+                const std::string dotted = join(prefix, key);
+                if (where) (*where)[dotted] = at(file, entry.first);
+                // A dotted key inside a mapping ("seed.sim: 3") means the nested path.
+                set_path(out, key, to_json(entry.second, file, dotted, where));
+            }
+            return out;
+        }
+        default: return nullptr;
+    }
+}
+
+// Deep merge: objects merge key by key, anything else in `over` replaces.
+void merge_into(Json& base, const Json& over) {
+    if (!base.is_object() || !over.is_object()) {
+        base = over;
+        return;
+    }
+    for (const auto& [k, v] : over.items()) {
+        if (base.contains(k) && base[k].is_object() && v.is_object()) merge_into(base[k], v);
+        else base[k] = v;
+    }
+}
+
+void require_keys(const YAML::Node& map, const std::string& file, const std::string& where_name,
+                  const std::vector<std::string>& allowed) {
+    for (const auto& entry : map) {
+        const std::string key = entry.first.as<std::string>();
+        if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
+        std::string reason = "unknown " + where_name + " key";
+        if (auto guess = closest_match(key, allowed)) reason += " (did you mean '" + *guess + "'?)";
+        throw SweepError(at(file, entry.first), key, reason);
+    }
+}
+
+YAML::Node expect_map(const YAML::Node& node, const std::string& file, const std::string& key) {
+    if (!node.IsMap()) throw SweepError(at(file, node), key, "expected a mapping");
+    return node;
+}
+
+AxisPoint point_from(const YAML::Node& node, const std::string& file, const std::string& axis_key,
+                     const std::string& axis_name) {
+    AxisPoint point;
+    point.location = at(file, node);
+    if (node.IsMap()) {
+        // A joint value: several dotted keys set together, optionally with tags.
+        for (const auto& entry : node) {
+            const std::string key = entry.first.as<std::string>();
+            if (key == "tags") {
+                expect_map(entry.second, file, axis_name + ".tags");
+                point.tags = to_json(entry.second, file, "", nullptr);
+                continue;
+            }
+            point.sets[key] = to_json(entry.second, file, key, nullptr);
+            point.where[key] = at(file, entry.first);
+        }
+        if (point.sets.empty()) throw SweepError(point.location, axis_name, "a value sets no parameter");
+    } else {
+        if (axis_key.empty()) {
+            throw SweepError(point.location, axis_name, "expected a mapping of parameters to set");
+        }
+        point.sets[axis_key] = to_json(node, file, axis_key, nullptr);
+        point.where[axis_key] = point.location;
+    }
+    return point;
+}
+
+// An axis named by the key it sets ("init_noise: [...]") or a joint axis of mappings.
+Axis axis_from(const std::string& section, const std::string& key, const YAML::Node& values,
+               const std::string& file, const Location& key_location) {
+    Axis axis{section + "." + key, {}, key_location};
+    if (!values.IsSequence()) throw SweepError(key_location, axis.name, "expected a list of values");
+    if (values.size() == 0) throw SweepError(key_location, axis.name, "axis is empty");
+    bool joint = false;
+    for (const YAML::Node& v : values) joint = joint || v.IsMap();
+    for (const YAML::Node& v : values) {
+        if (joint && !v.IsMap()) {
+            throw SweepError(at(file, v), axis.name, "mix of mappings and plain values in one axis");
+        }
+        axis.points.push_back(point_from(v, file, joint ? "" : key, axis.name));
+    }
+    return axis;
+}
+
+struct RawBlock {
+    std::string name;
+    Location location;
+    std::optional<fs::path> base_file;
+    Location base_file_location;
+    Json params = Json::object();
+    LocationMap params_where;
+    std::vector<Axis> grid;
+    std::optional<Axis> zip;
+    std::optional<Axis> jobs;
+    std::vector<Derivation> derive;
+    Json tags = Json::object();
+};
+
+const std::vector<std::string> block_keys = {"name", "description", "base_file", "params", "grid",
+                                             "zip",  "jobs",        "derive",    "tags"};
+
+RawBlock parse_block(const YAML::Node& node, const std::string& file, const fs::path& dir,
+                     const std::string& section) {
+    RawBlock block;
+    block.location = at(file, node);
+    if (const YAML::Node name = node["name"]) block.name = name.as<std::string>();
+    if (const YAML::Node base = node["base_file"]) {
+        if (!base.IsScalar()) throw SweepError(at(file, base), section + "base_file", "expected a file path");
+        block.base_file = dir / base.Scalar();
+        block.base_file_location = at(file, base);
+    }
+    if (const YAML::Node params = node["params"]) {
+        expect_map(params, file, section + "params");
+        block.params = to_json(params, file, "", &block.params_where);
+    }
+    if (const YAML::Node grid = node["grid"]) {
+        expect_map(grid, file, section + "grid");
+        for (const auto& entry : grid) {
+            block.grid.push_back(axis_from(section + "grid", entry.first.as<std::string>(), entry.second,
+                                           file, at(file, entry.first)));
+        }
+    }
+    if (const YAML::Node zip = node["zip"]) {
+        expect_map(zip, file, section + "zip");
+        std::optional<Axis> folded;
+        for (const auto& entry : zip) {
+            Axis axis = axis_from(section + "zip", entry.first.as<std::string>(), entry.second, file,
+                                  at(file, entry.first));
+            if (!folded) {
+                folded = std::move(axis);
+                continue;
+            }
+            if (axis.points.size() != folded->points.size()) {
+                throw SweepError(axis.location, axis.name,
+                                 "has " + std::to_string(axis.points.size()) + " values but " +
+                                     folded->name + " has " + std::to_string(folded->points.size()));
+            }
+            for (std::size_t i = 0; i < axis.points.size(); ++i) {
+                AxisPoint& p = folded->points[i];
+                for (const auto& [k, v] : axis.points[i].sets.items()) p.sets[k] = v;
+                p.tags.update(axis.points[i].tags);
+                p.where.insert(axis.points[i].where.begin(), axis.points[i].where.end());
+            }
+        }
+        if (folded) {
+            folded->name = section + "zip";
+            block.zip = std::move(folded);
+        }
+    }
+    if (const YAML::Node jobs = node["jobs"]) {
+        Axis axis{section + "jobs", {}, at(file, jobs)};
+        if (!jobs.IsSequence()) throw SweepError(axis.location, axis.name, "expected a list of mappings");
+        if (jobs.size() == 0) throw SweepError(axis.location, axis.name, "list is empty");
+        for (const YAML::Node& j : jobs) {
+            if (!j.IsMap()) throw SweepError(at(file, j), axis.name, "expected a mapping of parameters to set");
+            axis.points.push_back(point_from(j, file, "", axis.name));
+        }
+        block.jobs = std::move(axis);
+    }
+    if (const YAML::Node derive = node["derive"]) {
+        expect_map(derive, file, section + "derive");
+        for (const auto& entry : derive) {
+            const std::string key = entry.first.as<std::string>();
+            const Location where = at(file, entry.second);
+            if (!entry.second.IsScalar()) {
+                throw SweepError(where, "derive." + key, "expected an integer expression");
+            }
+            try {
+                block.derive.push_back({key, Expression::parse(entry.second.Scalar()), where});
+            } catch (const ExpressionError& e) {
+                throw SweepError(where, "derive." + key,
+                                 std::string(e.what()) + " at character " + std::to_string(e.position + 1) +
+                                     " of '" + entry.second.Scalar() + "'");
+            }
+        }
+    }
+    if (const YAML::Node tags = node["tags"]) {
+        expect_map(tags, file, section + "tags");
+        block.tags = to_json(tags, file, "", nullptr);
+        for (const auto& [k, v] : block.tags.items()) {
+            if (v.is_object() || v.is_array()) {
+                throw SweepError(at(file, tags[k]), "tags." + k, "a tag must be a single value");
+            }
+        }
+    }
+    return block;
+}
+
+struct BaseFile {
+    Json params;
+    LocationMap where;
+};
+
+BaseFile load_base_file(const fs::path& path, const Location& referenced_at) {
+    std::ifstream in(path);
+    if (!in) {
+        throw SweepError(referenced_at, "base_file", "cannot read '" + path.string() + "'");
+    }
+    std::stringstream text;
+    text << in.rdbuf();
+    YAML::Node root;
+    try {
+        root = YAML::Load(text.str());
+    } catch (const YAML::Exception& e) {
+        throw SweepError({path.string(), e.mark.line + 1, e.mark.column + 1}, "", "invalid YAML: " + e.msg);
+    }
+    if (!root.IsMap()) throw SweepError({path.string(), 1, 1}, "", "a base file must be a mapping of parameters");
+    BaseFile base;
+    base.params = to_json(root, path.string(), "", &base.where);
+    return base;
+}
+
+Block compose(const RawBlock& top, const RawBlock* own, const std::string& block_name,
+              std::map<fs::path, BaseFile>& base_cache) {
+    Block block;
+    block.name = block_name;
+    block.location = own ? own->location : top.location;
+    const RawBlock& base_owner = own && own->base_file ? *own : top;
+    if (base_owner.base_file) {
+        auto it = base_cache.find(*base_owner.base_file);
+        if (it == base_cache.end()) {
+            it = base_cache.emplace(*base_owner.base_file,
+                                    load_base_file(*base_owner.base_file, base_owner.base_file_location)).first;
+        }
+        block.params = it->second.params;
+        block.where = it->second.where;
+    }
+    auto add_params = [&](const RawBlock& raw) {
+        merge_into(block.params, raw.params);
+        for (const auto& [k, v] : raw.params_where) block.where[k] = v;
+    };
+    add_params(top);
+    if (own) add_params(*own);
+    auto add_axes = [&](const RawBlock& raw) {
+        for (const Axis& a : raw.grid) block.axes.push_back(a);
+    };
+    add_axes(top);
+    if (own) add_axes(*own);
+    for (const RawBlock* raw : {&top, own}) {
+        if (raw && raw->zip) block.axes.push_back(*raw->zip);
+    }
+    for (const RawBlock* raw : {&top, own}) {
+        if (raw && raw->jobs) block.axes.push_back(*raw->jobs);
+    }
+    block.derive = top.derive;
+    if (own) {
+        for (const Derivation& d : own->derive) {
+            auto same = std::find_if(block.derive.begin(), block.derive.end(),
+                                     [&](const Derivation& x) { return x.key == d.key; });
+            if (same != block.derive.end()) *same = d;
+            else block.derive.push_back(d);
+        }
+    }
+    block.tags = top.tags;
+    if (own) block.tags.update(own->tags);
+    return block;
+}
+
+}  // namespace
+
+SweepError::SweepError(Location where_, std::string key_, std::string reason_)
+    : std::runtime_error(format_error(where_, key_, reason_)),
+      where(std::move(where_)),
+      key(std::move(key_)),
+      reason(std::move(reason_)) {}
+
+std::optional<std::string> closest_match(const std::string& word, const std::vector<std::string>& candidates) {
+    auto distance = [](const std::string& a, const std::string& b) {
+        std::vector<std::size_t> row(b.size() + 1);
+        for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+        for (std::size_t i = 1; i <= a.size(); ++i) {
+            std::size_t diagonal = row[0];
+            row[0] = i;
+            for (std::size_t j = 1; j <= b.size(); ++j) {
+                const std::size_t up = row[j];
+                row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+                diagonal = up;
+            }
+        }
+        return row[b.size()];
+    };
+    std::optional<std::string> best;
+    std::size_t best_distance = std::max<std::size_t>(2, word.size() / 3) + 1;
+    for (const std::string& c : candidates) {
+        const std::size_t d = distance(word, c);
+        if (d < best_distance) {
+            best_distance = d;
+            best = c;
+        }
+    }
+    return best;
+}
+
+SweepSpec load_sweep(const fs::path& file) {
+    std::ifstream in(file);
+    if (!in) throw SweepError({file.string(), 0, 0}, "", "cannot read sweep file");
+    std::stringstream text;
+    text << in.rdbuf();
+    return parse_sweep(text.str(), file);
+}
+
+SweepSpec parse_sweep(const std::string& text, const fs::path& file) {
+    const std::string name = file.string();
+    YAML::Node root;
+    try {
+        root = YAML::Load(text);
+    } catch (const YAML::Exception& e) {
+        throw SweepError({name, e.mark.line + 1, e.mark.column + 1}, "", "invalid YAML: " + e.msg);
+    }
+    if (!root.IsMap()) throw SweepError({name, 1, 1}, "", "a sweep file must be a mapping");
+    std::vector<std::string> top_keys = block_keys;
+    top_keys.insert(top_keys.end(), {"model", "blocks", "timeout"});
+    require_keys(root, name, "sweep", top_keys);
+
+    SweepSpec spec;
+    spec.file = file;
+    spec.text = text;
+    const YAML::Node sweep_name = root["name"];
+    if (!sweep_name || !sweep_name.IsScalar() || sweep_name.Scalar().empty()) {
+        throw SweepError({name, 1, 1}, "name", "missing sweep name");
+    }
+    spec.name = sweep_name.Scalar();
+    spec.name_location = at(name, sweep_name);
+    // The name becomes a folder under the results folder: no separators, no '..'.
+    if (spec.name.find_first_of("/\\") != std::string::npos || spec.name == "." || spec.name == ".." ||
+        spec.name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") !=
+            std::string::npos) {
+        throw SweepError(spec.name_location, "name", "may contain only letters, digits, '_', '-' and '.'");
+    }
+    const YAML::Node model = root["model"];
+    if (!model || !model.IsScalar()) throw SweepError({name, 1, 1}, "model", "missing model");
+    spec.model = model.Scalar();
+    spec.model_location = at(name, model);
+    if (const YAML::Node timeout = root["timeout"]) {
+        const Json value = timeout.IsScalar() ? scalar_to_json(timeout) : Json();
+        if (!value.is_number() || value.get<double>() <= 0) {
+            throw SweepError(at(name, timeout), "timeout", "expected a positive number of seconds");
+        }
+        spec.timeout_seconds = value.get<double>();
+    }
+
+    const fs::path dir = file.parent_path();
+    const RawBlock top = parse_block(root, name, dir, "");
+    std::map<fs::path, BaseFile> base_cache;
+    if (const YAML::Node blocks = root["blocks"]) {
+        if (!blocks.IsSequence() || blocks.size() == 0) {
+            throw SweepError(at(name, blocks), "blocks", "expected a non-empty list of blocks");
+        }
+        std::set<std::string> names;
+        for (std::size_t i = 0; i < blocks.size(); ++i) {
+            const YAML::Node b = blocks[i];
+            const std::string section = "blocks[" + std::to_string(i) + "].";
+            if (!b.IsMap()) throw SweepError(at(name, b), "blocks[" + std::to_string(i) + "]", "expected a mapping");
+            require_keys(b, name, "block", block_keys);
+            const RawBlock own = parse_block(b, name, dir, section);
+            const std::string block_name = own.name.empty() ? "block" + std::to_string(i) : own.name;
+            if (!names.insert(block_name).second) {
+                throw SweepError(own.location, section + "name", "duplicate block name '" + block_name + "'");
+            }
+            spec.blocks.push_back(compose(top, &own, block_name, base_cache));
+        }
+    } else {
+        spec.blocks.push_back(compose(top, nullptr, "", base_cache));
+    }
+    return spec;
+}
+
+}  // namespace sr

@@ -1,0 +1,57 @@
+#include "worker/execute.hpp"
+
+#include "core/registry.hpp"
+#include "db/payload.hpp"
+
+#include <chrono>
+#include <cmath>
+
+namespace sr {
+
+JobOutcome execute_job(const Job& job, const std::filesystem::path& out_dir,
+                       const std::atomic<bool>* stop_flag, int rank) {
+    using Clock = std::chrono::steady_clock;
+    JobOutcome outcome;
+    outcome.key = job.key;
+    outcome.host = hostname();
+    outcome.rank = rank;
+    outcome.started = unix_now();
+    const auto start = Clock::now();
+    std::optional<Clock::time_point> deadline;
+    if (job.timeout_seconds > 0) {
+        deadline = start + std::chrono::duration_cast<Clock::duration>(
+                               std::chrono::duration<double>(job.timeout_seconds));
+    }
+    try {
+        const ModelPtr model = builtin_models().find(job.model);
+        if (!model) throw std::runtime_error("unknown model '" + job.model + "'");
+        RunContext context(deadline, stop_flag);
+        const Result result = model->run(job.params, context);
+        for (const auto& [name, value] : result.metrics) {
+            if (!std::isfinite(value)) {
+                throw std::runtime_error("metric '" + name + "' is " + (std::isnan(value) ? "NaN" : "infinite"));
+            }
+        }
+        const auto path = std::filesystem::absolute(payload_path(out_dir, job));
+        outcome.payload_sha256 = write_payload(path, job, result);
+        outcome.payload_path = path.string();
+        outcome.metrics = result.metrics;
+        outcome.outcome = Outcome::done;
+    } catch (const JobCancelled& e) {
+        if (e.reason == JobCancelled::Reason::timeout) {
+            outcome.outcome = Outcome::failed;
+            outcome.error = "timeout: exceeded " + Json(job.timeout_seconds).dump() + " s";
+        } else {
+            outcome.outcome = Outcome::interrupted;
+            outcome.error = e.what();
+        }
+    } catch (const std::exception& e) {
+        outcome.outcome = Outcome::failed;
+        outcome.error = e.what();
+    }
+    outcome.finished = unix_now();
+    outcome.wall_seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    return outcome;
+}
+
+}  // namespace sr

@@ -1,0 +1,14 @@
+#pragma once
+// Running one job anywhere (thread, MPI rank, Slurm array task): run the model, reject NaN metrics,
+// write the payload durably, and describe the outcome in a small header.
+#include "core/job.hpp"
+
+#include <atomic>
+#include <filesystem>
+
+namespace sr {
+
+JobOutcome execute_job(const Job& job, const std::filesystem::path& out_dir,
+                       const std::atomic<bool>* stop_flag, int rank);
+
+}  // namespace sr

@@ -1,0 +1,40 @@
+#pragma once
+// Workers as threads of this process (the default `sweep_runner run`).
+#include "worker/worker_pool.hpp"
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <mutex>
+#include <thread>
+
+namespace sr {
+
+class ThreadPool final : public WorkerPool {
+public:
+    ThreadPool(std::size_t threads, std::filesystem::path out_dir);
+    ~ThreadPool() override;
+
+    std::size_t workers() const override { return threads_.size(); }
+    std::size_t free_slots() const override;
+    void submit(Job job) override;
+    PoolEvents poll(std::chrono::milliseconds timeout) override;
+    void request_stop() override;
+
+private:
+    void work();
+
+    std::filesystem::path out_dir_;
+    std::vector<std::thread> threads_;
+    mutable std::mutex mutex_;
+    std::condition_variable work_ready_;
+    std::condition_variable event_ready_;
+    std::deque<Job> queue_;
+    std::size_t running_ = 0;
+    PoolEvents events_;
+    bool closing_ = false;
+    std::atomic<bool> stop_{false};
+};
+
+}  // namespace sr
