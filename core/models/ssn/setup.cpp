@@ -156,7 +156,7 @@ SsnProblem make_problem(const SsnConfig& c) {
     p.b_init = c.b_init ? *c.b_init : b_init;
 
     // Wake-sleep rule: forward and backward amplitude draws around ws.a_plus.
-    const auto draw_amplitudes = [&] {
+    const auto draw_amplitudes = [&]() -> Matrix {
         return (truncated_normal(init_rng, c.ws.noise, dim).array() + c.ws.a_plus).matrix();
     };
     Matrix forward = draw_amplitudes();
