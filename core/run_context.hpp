@@ -2,6 +2,7 @@
 // Handed to a running model: progress reporting and cooperative cancellation (deadline, stop request).
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <functional>
 #include <optional>
 #include <stdexcept>
@@ -23,12 +24,20 @@ public:
 
     RunContext() = default;
     RunContext(std::optional<Clock::time_point> deadline, const std::atomic<bool>* stop_flag,
-               ProgressFn progress = {})
-        : deadline_(deadline), stop_flag_(stop_flag), progress_(std::move(progress)) {}
+               std::filesystem::path work_dir = {}, ProgressFn progress = {})
+        : deadline_(deadline),
+          stop_flag_(stop_flag),
+          work_dir_(std::move(work_dir)),
+          progress_(std::move(progress)) {}
 
     // Call at natural points (every epoch, every few thousand steps); throws JobCancelled.
     void check_cancelled() const;
     bool should_stop() const;
+    // A folder of this job's own under the results folder (created on demand by the model), for
+    // models that run external programs or keep files besides the payload.
+    const std::filesystem::path& work_dir() const { return work_dir_; }
+    // The deadline, for models that must enforce it on something they wait for.
+    const std::optional<Clock::time_point>& deadline() const { return deadline_; }
     void report_progress(double fraction) const {
         if (progress_) progress_(fraction);
     }
@@ -36,6 +45,7 @@ public:
 private:
     std::optional<Clock::time_point> deadline_;
     const std::atomic<bool>* stop_flag_ = nullptr;
+    std::filesystem::path work_dir_;
     ProgressFn progress_;
 };
 

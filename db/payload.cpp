@@ -137,6 +137,10 @@ fs::path payload_path(const fs::path& out_dir, const Job& job) {
     return out_dir / job.sweep / job.key.substr(0, 2) / (job.key + ".h5");
 }
 
+fs::path job_dir(const fs::path& out_dir, const Job& job) {
+    return out_dir / job.sweep / job.key.substr(0, 2) / job.key;
+}
+
 std::string write_payload(const fs::path& path, const Job& job, const Result& result) {
     // Library messages go nowhere: errors surface as exceptions naming the file.
     H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);

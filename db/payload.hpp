@@ -14,6 +14,9 @@ namespace sr {
 // OUT/<sweep>/<key[0:2]>/<key>.h5
 std::filesystem::path payload_path(const std::filesystem::path& out_dir, const Job& job);
 
+// OUT/<sweep>/<key[0:2]>/<key>/: the job's own working folder.
+std::filesystem::path job_dir(const std::filesystem::path& out_dir, const Job& job);
+
 // Writes atomically and returns the file's SHA-256. Throws std::runtime_error naming the path.
 std::string write_payload(const std::filesystem::path& path, const Job& job, const Result& result);
 
