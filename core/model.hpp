@@ -15,6 +15,10 @@ struct ModelInfo {
     int version = 1;  // bump when results for the same parameters change; part of the job key
     std::string doc;
     std::vector<ParamSpec> params;
+    // Open schema: parameters outside every declared name (and outside the subtrees the schema
+    // declares) are accepted as they are, unchecked; declared ones are still checked. For models
+    // whose parameters belong to someone else, such as an external program (model `exec`).
+    bool open_params = false;
 };
 
 class Model {

@@ -2,6 +2,7 @@
 // Handed to a running model: progress reporting and cooperative cancellation (deadline, stop request).
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <optional>
@@ -15,6 +16,14 @@ struct JobCancelled : std::runtime_error {
     enum class Reason { timeout, stop_requested };
     JobCancelled(Reason reason, const std::string& what) : std::runtime_error(what), reason(reason) {}
     Reason reason;
+};
+
+// Which job a context belongs to (empty key outside a worker), for models that pass it on, such as
+// the exec model's {job_key} and {index} placeholders.
+struct JobIdentity {
+    std::string sweep;
+    std::string key;
+    std::int64_t index = 0;
 };
 
 class RunContext {
@@ -38,6 +47,8 @@ public:
     const std::filesystem::path& work_dir() const { return work_dir_; }
     // The deadline, for models that must enforce it on something they wait for.
     const std::optional<Clock::time_point>& deadline() const { return deadline_; }
+    const JobIdentity& job() const { return job_; }
+    void set_job(JobIdentity job) { job_ = std::move(job); }
     void report_progress(double fraction) const {
         if (progress_) progress_(fraction);
     }
@@ -47,6 +58,7 @@ private:
     const std::atomic<bool>* stop_flag_ = nullptr;
     std::filesystem::path work_dir_;
     ProgressFn progress_;
+    JobIdentity job_;
 };
 
 }  // namespace sr

@@ -79,6 +79,8 @@ void walk(const ModelInfo& info, const std::map<std::string, const ParamSpec*>& 
             walk(info, specs, names, value, dotted);
             continue;
         }
+        // An open model takes free-form parameters outside the subtrees its schema declares.
+        if (!has_children && info.open_params && prefix.empty()) continue;
         std::string reason = has_children ? "expected a mapping of parameters"
                                           : "unknown parameter of model '" + info.name + "'";
         if (!has_children) {

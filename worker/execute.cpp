@@ -26,6 +26,7 @@ JobOutcome execute_job(const Job& job, const std::filesystem::path& out_dir,
         const ModelPtr model = builtin_models().find(job.model);
         if (!model) throw std::runtime_error("unknown model '" + job.model + "'");
         RunContext context(deadline, stop_flag, std::filesystem::absolute(job_dir(out_dir, job)));
+        context.set_job({job.sweep, job.key, job.index});
         const Result result = model->run(job.params, context);
         for (const auto& [name, value] : result.metrics) {
             if (!std::isfinite(value)) {
