@@ -5,6 +5,9 @@
 #include "scheduler/expansion.hpp"
 #include "scheduler/run.hpp"
 #include "worker/thread_pool.hpp"
+#ifdef SWEEP_RUNNER_WITH_MPI
+#include "worker/mpi_transport.hpp"
+#endif
 
 #include <CLI/CLI.hpp>
 
@@ -134,6 +137,30 @@ int cmd_show(const std::string& db, const std::string& key) {
     return 0;
 }
 
+// Under mpirun with several ranks: rank 0 coordinates, the others work. Otherwise: threads.
+int run_command(sr::RunRequest& run, int threads, int& argc, char**& argv) {
+#ifdef SWEEP_RUNNER_WITH_MPI
+    if (sr::mpi::launched_by_mpi()) {
+        sr::mpi::Session session(argc, argv);
+        if (session.size() > 1) {
+            if (session.rank() != 0) {
+                sr::mpi::run_worker(run.out_dir, g_stop);
+                return 0;
+            }
+            sr::mpi::MpiPool pool(session.size());
+            run.pool = &pool;
+            return sr::run_sweep(run);
+        }
+    }
+#else
+    (void)argc;
+    (void)argv;
+#endif
+    sr::ThreadPool pool(static_cast<std::size_t>(threads), run.out_dir);
+    run.pool = &pool;
+    return sr::run_sweep(run);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -191,10 +218,7 @@ int main(int argc, char** argv) {
             run.db_path = db;
             if (timeout > 0) run.timeout_seconds = timeout;
             run.stop_requested = &g_stop;
-            run.make_pool = [threads](const std::filesystem::path& out_dir) {
-                return std::make_unique<sr::ThreadPool>(static_cast<std::size_t>(threads), out_dir);
-            };
-            return sr::run_sweep(run);
+            return run_command(run, threads, argc, argv);
         }
         if (*expand_cmd) return cmd_expand(expand_file, expand_format);
         if (*models_cmd) return cmd_models();

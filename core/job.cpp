@@ -14,6 +14,53 @@ std::string_view to_string(Outcome outcome) {
     return "?";
 }
 
+Json to_json(const Job& job) {
+    return {{"sweep", job.sweep}, {"index", job.index}, {"block", job.block}, {"key", job.key},
+            {"model", job.model}, {"model_version", job.model_version}, {"params", job.params},
+            {"tags", job.tags}, {"cost", job.cost}, {"timeout", job.timeout_seconds},
+            {"attempts", job.attempts}};
+}
+
+Job job_from_json(const Json& j) {
+    Job job;
+    job.sweep = j.at("sweep").get<std::string>();
+    job.index = j.at("index").get<std::int64_t>();
+    job.block = j.at("block").get<std::string>();
+    job.key = j.at("key").get<std::string>();
+    job.model = j.at("model").get<std::string>();
+    job.model_version = j.at("model_version").get<int>();
+    job.params = j.at("params");
+    job.tags = j.at("tags");
+    job.cost = j.at("cost").get<double>();
+    job.timeout_seconds = j.at("timeout").get<double>();
+    job.attempts = j.at("attempts").get<int>();
+    return job;
+}
+
+Json to_json(const JobOutcome& o) {
+    return {{"key", o.key}, {"outcome", to_string(o.outcome)}, {"error", o.error},
+            {"metrics", o.metrics}, {"payload_path", o.payload_path},
+            {"payload_sha256", o.payload_sha256}, {"started", o.started}, {"finished", o.finished},
+            {"wall_seconds", o.wall_seconds}, {"host", o.host}, {"rank", o.rank}};
+}
+
+JobOutcome outcome_from_json(const Json& j) {
+    JobOutcome o;
+    o.key = j.at("key").get<std::string>();
+    const std::string outcome = j.at("outcome").get<std::string>();
+    o.outcome = outcome == "done" ? Outcome::done : outcome == "failed" ? Outcome::failed : Outcome::interrupted;
+    o.error = j.at("error").get<std::string>();
+    o.metrics = j.at("metrics").get<std::map<std::string, double>>();
+    o.payload_path = j.at("payload_path").get<std::string>();
+    o.payload_sha256 = j.at("payload_sha256").get<std::string>();
+    o.started = j.at("started").get<double>();
+    o.finished = j.at("finished").get<double>();
+    o.wall_seconds = j.at("wall_seconds").get<double>();
+    o.host = j.at("host").get<std::string>();
+    o.rank = j.at("rank").get<int>();
+    return o;
+}
+
 const BuildInfo& build_info() {
     static const BuildInfo info{SWEEP_RUNNER_VERSION, SWEEP_RUNNER_BUILD_TYPE};
     return info;

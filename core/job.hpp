@@ -50,6 +50,12 @@ struct JobStart {
     double started = 0;
 };
 
+// Wire and file forms (MPI messages, Slurm shards).
+Json to_json(const Job& job);
+Job job_from_json(const Json& json);
+Json to_json(const JobOutcome& outcome);
+JobOutcome outcome_from_json(const Json& json);
+
 // Provenance of this binary, recorded per job.
 struct BuildInfo {
     std::string version;     // git describe

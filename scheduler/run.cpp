@@ -125,12 +125,11 @@ int run_sweep(const RunRequest& request) {
     }
     RunSummary summary;
     if (to_run_count > 0) {
-        std::unique_ptr<WorkerPool> pool = request.make_pool(out_dir);
         StaticJobSource source(std::move(to_run), request.retries);
         CoordinatorOptions options;
         options.stop_requested = request.stop_requested;
         if (!request.quiet) options.on_progress = progress_printer();
-        summary = coordinate(source, to_run_count, *pool, *store, sweep_id, options);
+        summary = coordinate(source, to_run_count, *request.pool, *store, sweep_id, options);
     }
 
     const auto states = store->job_states(sweep_id);

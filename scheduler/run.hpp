@@ -5,8 +5,6 @@
 
 #include <atomic>
 #include <filesystem>
-#include <functional>
-#include <memory>
 #include <optional>
 #include <string>
 
@@ -20,8 +18,9 @@ struct RunRequest {
     std::optional<double> timeout_seconds;  // overrides the sweep's `timeout`
     const std::atomic<bool>* stop_requested = nullptr;
     bool quiet = false;  // no progress or summary output
-    // Creates the transport once everything is validated; receives the results folder.
-    std::function<std::unique_ptr<WorkerPool>(const std::filesystem::path& out_dir)> make_pool;
+    // The transport (threads or MPI ranks), owned by the caller so that MPI workers are released
+    // however the run ends; its workers write payloads under out_dir.
+    WorkerPool* pool = nullptr;
 };
 
 // Exit codes: 0 every job of the sweep done; 1 some failed; 2 invalid input (nothing written);

@@ -4,7 +4,8 @@
 
 namespace sr {
 
-ThreadPool::ThreadPool(std::size_t threads, std::filesystem::path out_dir) : out_dir_(std::move(out_dir)) {
+ThreadPool::ThreadPool(std::size_t threads, std::filesystem::path out_dir, int rank)
+    : out_dir_(std::move(out_dir)), rank_(rank) {
     for (std::size_t i = 0; i < std::max<std::size_t>(threads, 1); ++i) {
         threads_.emplace_back([this] { work(); });
     }
@@ -64,10 +65,10 @@ void ThreadPool::work() {
             job = std::move(queue_.front());
             queue_.pop_front();
             ++running_;
-            events_.started.push_back({job.key, host, 0, unix_now()});
+            events_.started.push_back({job.key, host, rank_, unix_now()});
         }
         event_ready_.notify_all();
-        JobOutcome outcome = execute_job(job, out_dir_, &stop_, 0);
+        JobOutcome outcome = execute_job(job, out_dir_, &stop_, rank_);
         {
             std::lock_guard lock(mutex_);
             --running_;

@@ -13,7 +13,8 @@ namespace sr {
 
 class ThreadPool final : public WorkerPool {
 public:
-    ThreadPool(std::size_t threads, std::filesystem::path out_dir);
+    // `rank` is recorded as provenance (the MPI rank when a worker rank runs its jobs on a thread).
+    ThreadPool(std::size_t threads, std::filesystem::path out_dir, int rank = 0);
     ~ThreadPool() override;
 
     std::size_t workers() const override { return threads_.size(); }
@@ -26,6 +27,7 @@ private:
     void work();
 
     std::filesystem::path out_dir_;
+    int rank_;
     std::vector<std::thread> threads_;
     mutable std::mutex mutex_;
     std::condition_variable work_ready_;
