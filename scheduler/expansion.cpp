@@ -9,7 +9,11 @@
 namespace sr {
 namespace {
 
-std::string number_text(double v) { return Json(v).dump(); }
+// Integral values without a trailing ".0" (the range of an integer parameter reads [0, 100]).
+std::string number_text(double v) {
+    if (std::isfinite(v) && v == std::floor(v) && std::abs(v) < 1e15) return std::to_string(static_cast<long long>(v));
+    return Json(v).dump();
+}
 
 void check_range(const ParamSpec& spec, double v) {
     if ((spec.min && v < *spec.min) || (spec.max && v > *spec.max)) {
@@ -136,7 +140,11 @@ std::vector<Job> expand(const SweepSpec& spec, const ModelRegistry& registry) {
     const Params defaults = default_params(info);
 
     std::vector<Job> jobs;
-    std::map<std::string, std::pair<std::string, std::int64_t>> seen;  // key -> block, index
+    struct First {
+        const Block* block;
+        std::int64_t index;
+    };
+    std::map<std::string, First> seen;  // key -> the job that had it first
     for (const Block& block : spec.blocks) {
         std::size_t count = 1;
         for (const Axis& axis : block.axes) count *= axis.points.size();
@@ -192,13 +200,32 @@ std::vector<Job> expand(const SweepSpec& spec, const ModelRegistry& registry) {
             job.key = job_key(job.model, job.model_version, job.params);
             job.cost = model->estimate_cost(job.params);
             job.timeout_seconds = spec.timeout_seconds.value_or(0.0);
-            const auto [it, inserted] = seen.emplace(job.key, std::make_pair(block.name, job.index));
+            const auto [it, inserted] = seen.emplace(job.key, First{&block, job.index});
             if (!inserted) {
                 auto describe = [](const std::string& b, std::int64_t i) {
                     return (b.empty() ? "" : "block '" + b + "' ") + "job " + std::to_string(i);
                 };
-                throw SweepError(block.location, "jobs",
-                                 describe(it->second.first, it->second.second) + " and " +
+                // Blame the value that made this job: the one on the fastest axis where it differs
+                // from the first job with these parameters (or the block, across blocks).
+                Location blame = block.location;
+                std::string blame_key = "blocks";
+                if (it->second.block == &block) {
+                    std::vector<std::size_t> first(block.axes.size(), 0);
+                    std::size_t rest = static_cast<std::size_t>(it->second.index);
+                    for (std::size_t a = block.axes.size(); a-- > 0;) {
+                        first[a] = rest % block.axes[a].points.size();
+                        rest /= block.axes[a].points.size();
+                    }
+                    for (std::size_t a = block.axes.size(); a-- > 0;) {
+                        if (first[a] != choice[a]) {
+                            blame = block.axes[a].points[choice[a]].location;
+                            blame_key = block.axes[a].name;
+                            break;
+                        }
+                    }
+                }
+                throw SweepError(blame, blame_key,
+                                 describe(it->second.block->name, it->second.index) + " and " +
                                      describe(block.name, job.index) +
                                      " have identical parameters (duplicate job " + job.key.substr(0, 12) + ")");
             }

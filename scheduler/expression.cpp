@@ -116,27 +116,35 @@ private:
     std::vector<std::string>* names_ = nullptr;
 };
 
-std::int64_t checked(bool overflow, std::int64_t value) {
-    if (overflow) throw ExpressionError("integer overflow", 0);
-    return value;
-}
+[[noreturn]] void overflow() { throw ExpressionError("integer overflow", 0); }
 
 std::int64_t eval(const Node& node, const Expression::Lookup& lookup) {
     using K = Node::Kind;
     if (node.kind == K::number) return node.value;
     if (node.kind == K::name) return lookup(node.name);
     const std::int64_t a = eval(*node.left, lookup);
-    if (node.kind == K::negate) return checked(a == std::numeric_limits<std::int64_t>::min(), -a);
+    if (node.kind == K::negate) {
+        if (a == std::numeric_limits<std::int64_t>::min()) overflow();
+        return -a;
+    }
     const std::int64_t b = eval(*node.right, lookup);
     std::int64_t r = 0;
     switch (node.kind) {
-        case K::add: return checked(__builtin_add_overflow(a, b, &r), r);
-        case K::subtract: return checked(__builtin_sub_overflow(a, b, &r), r);
-        case K::multiply: return checked(__builtin_mul_overflow(a, b, &r), r);
+        // The overflow check must run before r is read: no `f(check(&r), r)` (argument order is
+        // unspecified, and GCC read r before computing it).
+        case K::add:
+            if (__builtin_add_overflow(a, b, &r)) overflow();
+            return r;
+        case K::subtract:
+            if (__builtin_sub_overflow(a, b, &r)) overflow();
+            return r;
+        case K::multiply:
+            if (__builtin_mul_overflow(a, b, &r)) overflow();
+            return r;
         case K::floor_divide:
         case K::modulo: {
             if (b == 0) throw ExpressionError("division by zero", 0);
-            if (a == std::numeric_limits<std::int64_t>::min() && b == -1) throw ExpressionError("integer overflow", 0);
+            if (a == std::numeric_limits<std::int64_t>::min() && b == -1) overflow();
             std::int64_t q = a / b;
             std::int64_t m = a % b;
             if (m != 0 && ((m < 0) != (b < 0))) {  // Python floors toward negative infinity
