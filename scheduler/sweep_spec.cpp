@@ -105,6 +105,34 @@ void require_keys(const YAML::Node& map, const std::string& file, const std::str
     }
 }
 
+// YAML allows nothing but yaml-cpp accepts a key written twice in one mapping (and lookups see only
+// the first): a pasted or misspelled duplicate would silently lose a value. Keys must be scalars.
+void check_unique_keys(const YAML::Node& node, const std::string& file) {
+    if (node.IsSequence()) {
+        for (const YAML::Node& item : node) check_unique_keys(item, file);
+        return;
+    }
+    if (!node.IsMap()) return;
+    std::map<std::string, int> seen;  // key -> line
+    for (const auto& entry : node) {
+        if (!entry.first.IsScalar()) throw SweepError(at(file, entry.first), "", "a mapping key must be a plain name");
+        const auto [it, inserted] = seen.emplace(entry.first.Scalar(), at(file, entry.first).line);
+        if (!inserted) {
+            throw SweepError(at(file, entry.first), entry.first.Scalar(),
+                             "duplicate key (first written on line " + std::to_string(it->second) + ")");
+        }
+        check_unique_keys(entry.second, file);
+    }
+}
+
+void check_scalar_tags(const YAML::Node& tags, const std::string& file, const std::string& prefix) {
+    for (const auto& entry : tags) {
+        if (!entry.second.IsScalar() && !entry.second.IsNull()) {
+            throw SweepError(at(file, entry.second), prefix + entry.first.Scalar(), "a tag must be a single value");
+        }
+    }
+}
+
 YAML::Node expect_map(const YAML::Node& node, const std::string& file, const std::string& key) {
     if (!node.IsMap()) throw SweepError(at(file, node), key, "expected a mapping");
     return node;
@@ -120,6 +148,7 @@ AxisPoint point_from(const YAML::Node& node, const std::string& file, const std:
             const std::string key = entry.first.as<std::string>();
             if (key == "tags") {
                 expect_map(entry.second, file, axis_name + ".tags");
+                check_scalar_tags(entry.second, file, axis_name + ".tags.");
                 point.tags = to_json(entry.second, file, "", nullptr);
                 continue;
             }
@@ -277,6 +306,7 @@ BaseFile load_base_file(const fs::path& path, const Location& referenced_at) {
         throw SweepError({path.string(), e.mark.line + 1, e.mark.column + 1}, "", "invalid YAML: " + e.msg);
     }
     if (!root.IsMap()) throw SweepError({path.string(), 1, 1}, "", "a base file must be a mapping of parameters");
+    check_unique_keys(root, path.string());
     BaseFile base;
     base.params = to_json(root, path.string(), "", &base.where);
     return base;
@@ -380,6 +410,7 @@ SweepSpec parse_sweep(const std::string& text, const fs::path& file) {
         throw SweepError({name, e.mark.line + 1, e.mark.column + 1}, "", "invalid YAML: " + e.msg);
     }
     if (!root.IsMap()) throw SweepError({name, 1, 1}, "", "a sweep file must be a mapping");
+    check_unique_keys(root, name);
     std::vector<std::string> top_keys = block_keys;
     top_keys.insert(top_keys.end(), {"model", "blocks", "timeout"});
     require_keys(root, name, "sweep", top_keys);
