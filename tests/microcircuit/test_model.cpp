@@ -68,6 +68,8 @@ TEST(MicrocircuitModel, ValidationNamesTheBadKey) {
     };
     EXPECT_EQ(with("network_properties.dims", Json::array({1, 1})), "network_properties.dims");
     EXPECT_EQ(with("network_properties.dims", Json::array({1, 0, 1})), "network_properties.dims");
+    EXPECT_EQ(with("network_properties.dims", Json::array({1, 1.5, 1})), "network_properties.dims");
+    EXPECT_EQ(with("network_properties.dims", Json::array({1.0, 2.0, 1.0})), "");  // as a real_list
     EXPECT_EQ(with("network_properties.lr", Json::parse(R"([{"up": 0.1, "down": 0}])")),
               "network_properties.lr");
     EXPECT_EQ(with("network_properties.lr", Json::parse(R"([{"up": 0.1}, {"up": 0.1}])")),
@@ -178,7 +180,7 @@ TEST(MicrocircuitModel, ReportsProgressAndStopsWhenAsked) {
     const Params p = quick_params(*model);
     double last = 0.0;
     int reports = 0;
-    RunContext progress({}, nullptr, [&](double f) {
+    RunContext progress({}, nullptr, {}, [&](double f) {
         EXPECT_GE(f, last);
         last = f;
         ++reports;

@@ -83,10 +83,12 @@ NetworkConfig parse_network(const Params& params) {
         throw ParamError(join(p, "dims"), "expected a list of at least 3 layer sizes (input, hidden..., output)");
     }
     for (const Json& d : dims) {
-        if (!d.is_number_integer() || d.get<long long>() < 1) {
+        // A list of numbers may arrive as doubles (1.0); the value must still be a whole number.
+        const double size = d.is_number() ? d.get<double>() : 0.0;
+        if (size < 1 || size != std::floor(size) || size > 1e6) {
             throw ParamError(join(p, "dims"), "layer sizes must be positive integers, got " + dims.dump());
         }
-        net.dims.push_back(d.get<std::size_t>());
+        net.dims.push_back(static_cast<std::size_t>(size));
     }
     net.lambda_api = get_real(params, join(p, "lambda_api"));
     net.lambda_nudge = get_real(params, join(p, "lambda_nudge"));
