@@ -147,6 +147,11 @@ std::string write_payload(const fs::path& path, const Job& job, const Result& re
     std::error_code ec;
     fs::create_directories(path.parent_path(), ec);
     if (ec) throw std::runtime_error(path.parent_path().string() + ": cannot create folder: " + ec.message());
+    // A writer killed mid-write leaves its temporary file; the job's next run clears it.
+    const std::string temp_prefix = path.filename().string() + ".tmp.";
+    for (const auto& entry : fs::directory_iterator(path.parent_path(), ec)) {
+        if (entry.path().filename().string().rfind(temp_prefix, 0) == 0) fs::remove(entry.path(), ec);
+    }
     fs::path temp = path;
     temp += ".tmp." + std::to_string(::getpid());
     try {

@@ -46,7 +46,8 @@ Json scalar_to_json(const YAML::Node& node) {
         const auto [ptr, ec] = std::from_chars(begin, text.data() + text.size(), value);
         if (ec == std::errc() && ptr == text.data() + text.size()) return value;
     }
-    {
+    // YAML spells special floats .nan/.inf; a plain "nan" or "inf" is a string.
+    if (text.find_first_of("abcdfghijklmnopqrstuvwxyzABCDFGHIJKLMNOPQRSTUVWXYZ") == std::string::npos) {
         double value = 0;
         const char* begin = text.data() + (text.front() == '+' ? 1 : 0);
         const auto [ptr, ec] = std::from_chars(begin, text.data() + text.size(), value);
