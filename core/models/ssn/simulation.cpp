@@ -8,8 +8,6 @@
 namespace sr::ssn {
 namespace {
 
-constexpr std::int64_t kLongAgo = std::numeric_limits<std::int64_t>::min() / 4;
-constexpr std::int64_t kNever = std::numeric_limits<std::int64_t>::max() / 4;
 // Largest network whose per-mask hazard table (2^dim rows) is worth keeping.
 constexpr int kTableMaxDim = 12;
 
@@ -61,12 +59,10 @@ void simulate_time_stepped(const Matrix& w, const Vector& b, int t_ref, double t
 }
 
 EventDrivenSampler::TimedQueue::TimedQueue(std::size_t capacity)
-    : time(std::bit_ceil(capacity)), neuron(time.size()) {}
-
-std::int64_t EventDrivenSampler::TimedQueue::front_time() const { return size > 0 ? time[head] : kNever; }
+    : time(std::bit_ceil(capacity)), neuron(time.size()), wrap(time.size() - 1) {}
 
 void EventDrivenSampler::TimedQueue::push(std::int64_t t, int i) {
-    const std::size_t slot = (head + size) & (time.size() - 1);
+    const std::size_t slot = (head + size) & wrap;
     time[slot] = t;
     neuron[slot] = i;
     ++size;
@@ -78,7 +74,7 @@ void EventDrivenSampler::end_psp(int j) {
 
 int EventDrivenSampler::TimedQueue::pop() {
     const int i = neuron[head];
-    head = (head + 1) & (time.size() - 1);
+    head = (head + 1) & wrap;
     --size;
     return i;
 }
@@ -89,6 +85,7 @@ EventDrivenSampler::EventDrivenSampler(int dim, int t_ref, double tau_syn)
       log_t_ref_(std::log(static_cast<double>(t_ref))),
       psp_end_(psp_end_offset(tau_syn)),
       use_table_(dim <= kTableMaxDim && psp_end_offset(tau_syn) <= t_ref + 2),
+      all_mask_((1U << dim) - 1U),
       psp_count_(static_cast<std::size_t>(dim)),
       // Pending PSPs per neuron are bounded by the PSP memory (psp_memory_suffices), pending
       // wake-ups by one per neuron.
@@ -100,6 +97,7 @@ EventDrivenSampler::EventDrivenSampler(int dim, int t_ref, double tau_syn)
         const std::size_t rows = std::size_t{1} << dim;
         table_h_.resize(rows * static_cast<std::size_t>(dim));
         table_p_.resize(rows * static_cast<std::size_t>(dim));
+        table_h_outside_.resize(rows);
         table_stamp_.assign(rows, 0);
     }
 }
@@ -114,12 +112,11 @@ void EventDrivenSampler::select_rates() {
     }
     h_ = h;
     p_ = p;
-    if (use_table_) {
-        if (table_stamp_[psp_mask_] == stamp_) return;
-        table_stamp_[psp_mask_] = stamp_;
-    }
+    if (use_table_ && table_stamp_[psp_mask_] == stamp_) return;
+
     const Matrix& w = *w_;
     const Vector& b = *b_;
+    double outside = 0.0;
     for (int i = 0; i < dim_; ++i) {
         double u = b[i];
         for (int j = 0; j < dim_; ++j) {
@@ -128,30 +125,35 @@ void EventDrivenSampler::select_rates() {
         const double x = u - log_t_ref_;
         h[i] = softplus(x);
         p[i] = 1.0 / (1.0 + std::exp(-x));
+        if (((psp_mask_ >> i) & 1U) == 0) outside += h[i];
+    }
+    if (use_table_) {
+        table_stamp_[psp_mask_] = stamp_;
+        table_h_outside_[psp_mask_] = outside;
     }
 }
 
 double EventDrivenSampler::awake_hazard() const {
-    double total = 0.0;
-    for (int i = 0; i < dim_; ++i) total += ((awake_mask_ >> i) & 1U) ? h_[i] : 0.0;
-    return total;
+    if (awake_mask_ == 0) return 0.0;
+    if (!use_table_) {
+        double total = 0.0;
+        for (std::uint32_t m = awake_mask_; m != 0; m &= m - 1) total += h_[std::countr_zero(m)];
+        return total;
+    }
+    // Neurons are mostly awake exactly when they have no PSP (both last about t_ref after a
+    // spike), so start from the row's cached sum over neurons without PSP and correct for the
+    // few that differ.
+    double total = table_h_outside_[psp_mask_];
+    for (std::uint32_t m = ~awake_mask_ & ~psp_mask_ & all_mask_; m != 0; m &= m - 1) {
+        total -= h_[std::countr_zero(m)];
+    }
+    for (std::uint32_t m = awake_mask_ & psp_mask_; m != 0; m &= m - 1) total += h_[std::countr_zero(m)];
+    return std::max(total, 0.0);
 }
 
 void EventDrivenSampler::settle(std::int64_t tc) {
     budget_ -= total_h_ * static_cast<double>(tc - accrued_to_);
     accrued_to_ = tc;
-}
-
-void EventDrivenSampler::predict() {
-    // The first step whose accumulated hazard reaches the budget: ceil(budget / H) steps on.
-    const double steps = budget_ / total_h_;
-    if (!(steps < 1e18)) {  // H = 0 (nobody awake) or vanishing rates; also NaN
-        next_spike_ = kNever;
-        return;
-    }
-    auto k = static_cast<std::int64_t>(steps);
-    k += static_cast<double>(k) < steps;
-    next_spike_ = accrued_to_ + std::max<std::int64_t>(k, 1) - 1;
 }
 
 int EventDrivenSampler::draw_first_spiker(std::uint32_t candidates, double p_none, Rng& rng) const {
@@ -194,22 +196,24 @@ void EventDrivenSampler::run(const Matrix& w, const Vector& b, std::int64_t dura
     ++stamp_;  // new weights: every cached row is stale
     std::fill(psp_count_.begin(), psp_count_.end(), 0);
     psp_mask_ = 0;
-    awake_mask_ = dim_ == 32 ? ~0U : (1U << dim_) - 1U;
+    awake_mask_ = all_mask_;
     psp_ends_.head = psp_ends_.size = 0;
     wake_ups_.head = wake_ups_.size = 0;
     budget_ = rng.exponential(1.0);
     accrued_to_ = 0;
     select_rates();
     total_h_ = awake_hazard();
-    predict();
 
     while (true) {
         const std::int64_t t_psp_end = psp_ends_.front_time();
         const std::int64_t t_wake = wake_ups_.front_time();
-        if (std::min(t_psp_end, t_wake) <= next_spike_) {
-            // PSP ends and wake-ups change the rates from their step on (before its spikes).
-            const std::int64_t tc = std::min(t_psp_end, t_wake);
+        const std::int64_t tc = std::min(t_psp_end, t_wake);
+        // Rates are constant on [accrued_to_, tc). The budget lasts through that span unless it
+        // is smaller than the span's hazard; only then is the spike step worth computing.
+        const std::int64_t span = std::min(tc, duration) - accrued_to_;
+        if (budget_ > total_h_ * static_cast<double>(span)) {
             if (tc >= duration) break;
+            // PSP ends and wake-ups change the rates from step tc on (before its spikes).
             settle(tc);
             if (t_psp_end == tc) {
                 while (psp_ends_.front_time() == tc) end_psp(psp_ends_.pop());
@@ -217,11 +221,14 @@ void EventDrivenSampler::run(const Matrix& w, const Vector& b, std::int64_t dura
             }
             while (wake_ups_.front_time() == tc) awake_mask_ |= 1U << wake_ups_.pop();
             total_h_ = awake_hazard();
-            predict();
             continue;
         }
-        const std::int64_t t = next_spike_;
-        if (t >= duration) break;
+        // The first step whose accumulated hazard reaches the budget: ceil(budget / H) steps on
+        // (clamped to the span should rounding disagree with the comparison above).
+        const double steps = budget_ / total_h_;
+        auto k = static_cast<std::int64_t>(steps);
+        k += static_cast<double>(k) < steps;
+        const std::int64_t t = accrued_to_ + std::clamp<std::int64_t>(k, 1, span) - 1;
 
         std::uint32_t spiking = draw_spiking_set(rng);
         // PSPs ending at t + 1 go before the new ones start there.
@@ -241,7 +248,6 @@ void EventDrivenSampler::run(const Matrix& w, const Vector& b, std::int64_t dura
         accrued_to_ = t + 1;
         select_rates();
         total_h_ = awake_hazard();
-        predict();
     }
 }
 

@@ -23,9 +23,13 @@
 #include "core/rng.hpp"
 
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 namespace sr::ssn {
+
+// "No such event": beyond any duration, far from overflow when steps are added.
+inline constexpr std::int64_t kNeverTime = std::numeric_limits<std::int64_t>::max() / 4;
 
 // How many past spikes per neuron the reference's simulator remembers for the PSPs.
 inline constexpr int kPspMemory = 10;
@@ -53,10 +57,11 @@ private:
     struct TimedQueue {
         std::vector<std::int64_t> time;
         std::vector<int> neuron;
+        std::size_t wrap;  // capacity − 1
         std::size_t head = 0;
         std::size_t size = 0;
         explicit TimedQueue(std::size_t capacity);
-        std::int64_t front_time() const;
+        std::int64_t front_time() const { return size > 0 ? time[head] : kNeverTime; }
         void push(std::int64_t t, int i);
         int pop();
     };
@@ -67,8 +72,6 @@ private:
     double awake_hazard() const;
     // Rates change at step tc: charge the budget for the steps before tc at the old total hazard.
     void settle(std::int64_t tc);
-    // The next spike step at the current total hazard, counting from accrued_to_.
-    void predict();
     // The awake neurons firing at a spike step, as a bitmask.
     std::uint32_t draw_spiking_set(Rng& rng) const;
     // The lowest-index firing neuron among `candidates`, given that at least one fires;
@@ -82,6 +85,7 @@ private:
     // With at most one PSP per presynaptic neuron the PSP state is a bitmask, and the rates for a
     // mask are cached for the current weights (rows filled lazily, invalidated by stamp).
     bool use_table_;
+    std::uint32_t all_mask_;
 
     const Matrix* w_ = nullptr;
     const Vector* b_ = nullptr;
@@ -95,7 +99,6 @@ private:
     double budget_ = 0.0;        // Exp(1) budget minus the hazard accrued since the last spike
     std::int64_t accrued_to_ = 0;  // steps before this are accounted for in budget_
     double total_h_ = 0.0;       // H of the awake neurons at the current rates
-    std::int64_t next_spike_ = 0;
 
     const double* h_ = nullptr;
     const double* p_ = nullptr;
@@ -103,6 +106,7 @@ private:
     std::vector<double> direct_p_;
     std::vector<double> table_h_;   // [mask * dim + i]
     std::vector<double> table_p_;
+    std::vector<double> table_h_outside_;  // [mask]: Σ h_i over neurons i without PSP
     std::vector<std::uint64_t> table_stamp_;
     std::uint64_t stamp_ = 0;
 };

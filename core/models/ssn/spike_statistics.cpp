@@ -6,12 +6,6 @@
 #include <string>
 
 namespace sr::ssn {
-namespace {
-// "Never spiked": far enough in the past that no kernel reaches it, far enough from the int64
-// limit that differences cannot overflow.
-constexpr std::int64_t kLongAgo = std::numeric_limits<std::int64_t>::min() / 4;
-}  // namespace
-
 SpikeStatistics::SpikeStatistics(int dim, int t_ref, int stdp_num_last_spikes,
                                  std::vector<double> stdp_widths)
     : dim_(dim),
@@ -22,7 +16,7 @@ SpikeStatistics::SpikeStatistics(int dim, int t_ref, int stdp_num_last_spikes,
       state_counts_(std::size_t{1} << dim),
       pair_sums_(widths_.size(), Matrix::Zero(dim, dim)),
       recent_(static_cast<std::size_t>(dim) * static_cast<std::size_t>(stdp_num_last_spikes)),
-      recent_head_(static_cast<std::size_t>(dim)),
+      recent_slot_(static_cast<std::size_t>(dim)),
       off_time_(static_cast<std::size_t>(dim)),
       off_neuron_(static_cast<std::size_t>(dim)) {}
 
@@ -34,8 +28,8 @@ void SpikeStatistics::reset(std::int64_t duration) {
     std::fill(spike_counts_.begin(), spike_counts_.end(), 0);
     std::fill(state_counts_.begin(), state_counts_.end(), 0);
     for (Matrix& m : pair_sums_) m.setZero();
-    std::fill(recent_.begin(), recent_.end(), kLongAgo);
-    std::fill(recent_head_.begin(), recent_head_.end(), 0);
+    std::fill(recent_.begin(), recent_.end(), -std::numeric_limits<double>::infinity());
+    std::fill(recent_slot_.begin(), recent_slot_.end(), 0);
     current_state_ = 0;
     next_sample_ = 0;
     next_sample_twice_time_ = 0;
@@ -47,6 +41,7 @@ void SpikeStatistics::finish() {
     while (off_size_ > 0) pop_switch_off();
     state_counts_[current_state_] += num_samples_ - next_sample_;
     next_sample_ = num_samples_;
+    for (Matrix& m : pair_sums_) m.diagonal().setZero();
 }
 
 void SpikeStatistics::throw_refractory_violation(std::int64_t t, int neuron) {

@@ -35,7 +35,7 @@ public:
     const std::vector<std::int64_t>& state_counts() const { return state_counts_; }
 
     // Σ over nearest-spike pairs (pre j before post i, 0 < Δt < tau) of (tau − Δt), for the
-    // width with index `width_index` in the constructor's list. Entry (i, j).
+    // width with index `width_index` in the constructor's list. Entry (i, j); after finish().
     const Matrix& pair_sums(std::size_t width_index) const { return pair_sums_[width_index]; }
 
 private:
@@ -68,9 +68,10 @@ private:
     std::vector<std::int64_t> state_counts_;
     std::vector<Matrix> pair_sums_;
 
-    // recent_[neuron * num_last_ + k]: the neuron's last spikes (ring, `recent_head_` = oldest).
-    std::vector<std::int64_t> recent_;
-    std::vector<int> recent_head_;
+    // recent_[k * dim + neuron], k < num_last_: each neuron's last spike times (−inf: none);
+    // recent_slot_[neuron] is the slot its next spike overwrites (the oldest).
+    std::vector<double> recent_;
+    std::vector<int> recent_slot_;
 
     // State histogram bookkeeping: current mask, the boundary up to which samples are counted,
     // and the pending switch-off times (FIFO; at most one per neuron).
@@ -104,22 +105,28 @@ inline void SpikeStatistics::add_spike(std::int64_t t, int neuron) {
     ++num_spikes_;
     ++spike_counts_[neuron];
 
-    // Pair sums: this spike is the post spike for every other neuron's recent spikes. Pairs with
-    // the roles swapped are counted when the other neuron fires later.
-    for (int pre = 0; pre < dim_; ++pre) {
-        if (pre == neuron) continue;
-        const std::int64_t* last = &recent_[static_cast<std::size_t>(pre) * num_last_];
+    // Pair sums: this spike is the post spike for every other neuron's recent spikes (pairs with
+    // the roles swapped are counted when the other neuron fires later). Simultaneous spikes
+    // (Δt = 0) contribute nothing. The loop includes pre == neuron to stay branch-free; the
+    // diagonal is cleared in finish().
+    const auto now = static_cast<double>(t);
+    for (std::size_t w = 0; w < widths_.size(); ++w) {
+        const double width = widths_[w];
+        double* row = pair_sums_[w].data() + static_cast<std::ptrdiff_t>(neuron) * dim_;
         for (int k = 0; k < num_last_; ++k) {
-            const auto dt = static_cast<double>(t - last[k]);
-            if (dt <= 0.0) continue;  // simultaneous spikes: kernel value 0
-            for (std::size_t w = 0; w < widths_.size(); ++w) {
-                if (dt < widths_[w]) pair_sums_[w](neuron, pre) += widths_[w] - dt;
+            const double* last = &recent_[static_cast<std::size_t>(k) * dim_];
+            for (int pre = 0; pre < dim_; ++pre) {
+                // Branch-free: two maxsd; Δt = ∞ (no spike yet) gives 0 too.
+                const double dt = now - last[pre];
+                const double reach = width - dt;
+                const double kernel = reach > 0.0 ? reach : 0.0;
+                row[pre] += dt > 0.0 ? kernel : 0.0;
             }
         }
     }
-    int& head = recent_head_[neuron];
-    recent_[static_cast<std::size_t>(neuron) * num_last_ + head] = t;
-    head = head + 1 == num_last_ ? 0 : head + 1;
+    int& recent_slot = recent_slot_[neuron];
+    recent_[static_cast<std::size_t>(recent_slot) * dim_ + neuron] = now;
+    recent_slot = recent_slot + 1 == num_last_ ? 0 : recent_slot + 1;
 
     // State histogram: neurons whose on-period ended at or before t switch off first.
     while (off_size_ > 0 && off_time_[off_head_] <= t) pop_switch_off();
