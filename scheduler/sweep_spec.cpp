@@ -199,7 +199,112 @@ struct RawBlock {
 };
 
 const std::vector<std::string> block_keys = {"name", "description", "base_file", "params", "grid",
-                                             "zip",  "jobs",        "derive",    "tags"};
+                                             "zip",  "jobs",        "derive",    "tags",
+                                             // model `exec` (external programs): see parse_exec_keys
+                                             "command", "workdir", "env", "outputs", "payload_format"};
+const std::vector<std::string> exec_keys = {"command", "workdir", "env", "outputs", "payload_format"};
+
+// Replaces {sweep_dir} by the sweep file's folder, leaving every other placeholder (and the {{ }}
+// escapes) for the exec model to substitute per job.
+std::string with_sweep_dir(const std::string& text, const std::string& sweep_dir) {
+    std::string escaped;
+    for (char c : sweep_dir) {
+        escaped += c;
+        if (c == '{' || c == '}') escaped += c;
+    }
+    static const std::string placeholder = "{sweep_dir}";
+    std::string out;
+    for (std::size_t i = 0; i < text.size();) {
+        if (text.compare(i, 2, "{{") == 0 || text.compare(i, 2, "}}") == 0) {
+            out += text.substr(i, 2);
+            i += 2;
+        } else if (text.compare(i, placeholder.size(), placeholder) == 0) {
+            out += escaped;
+            i += placeholder.size();
+        } else {
+            out += text[i++];
+        }
+    }
+    return out;
+}
+
+// The sweep-level keys of model `exec` become the reserved parameter subtree `exec` (so they are
+// part of every job key) with the location of each value, down to each argv element
+// ("exec.command[2]"). Strings stay exactly as written; the exec model validates them per job.
+// Only two things happen here because only the sweep file knows them: {sweep_dir} is replaced,
+// and a relative `workdir` is made relative to the sweep file's folder (like base_file).
+void parse_exec_keys(const YAML::Node& node, const std::string& file, const std::string& section,
+                     RawBlock& block) {
+    const std::string sweep_dir = fs::absolute(fs::path(file)).parent_path().lexically_normal().string();
+    auto record = [&](const std::string& dotted, const YAML::Node& at_node) {
+        block.params_where[dotted] = at(file, at_node);
+    };
+    auto string_list = [&](const YAML::Node& list, const std::string& dotted) {
+        if (!list.IsSequence()) throw SweepError(at(file, list), section + dotted.substr(5), "expected a list");
+        Json out = Json::array();
+        for (std::size_t i = 0; i < list.size(); ++i) {
+            const std::string item = dotted + "[" + std::to_string(i) + "]";
+            if (!list[i].IsScalar()) throw SweepError(at(file, list[i]), section + item.substr(5), "expected a string");
+            out.push_back(with_sweep_dir(list[i].Scalar(), sweep_dir));
+            record(item, list[i]);
+        }
+        return out;
+    };
+    Json exec = Json::object();
+    if (const YAML::Node command = node["command"]) {
+        if (command.IsScalar()) {
+            throw SweepError(at(file, command), section + "command",
+                             "expected a list of arguments (argv), e.g. [\"python3\", \"train.py\", "
+                             "\"{params_file}\"]; a command is never run through a shell");
+        }
+        exec["command"] = string_list(command, "exec.command");
+        record("exec.command", command);
+    }
+    if (const YAML::Node workdir = node["workdir"]) {
+        if (!workdir.IsScalar() || workdir.Scalar().empty()) {
+            throw SweepError(at(file, workdir), section + "workdir", "expected a folder path");
+        }
+        std::string dir = with_sweep_dir(workdir.Scalar(), sweep_dir);
+        if (dir.rfind("{job_dir}", 0) != 0 && fs::path(dir).is_relative()) {
+            dir = (fs::path(sweep_dir) / dir).lexically_normal().string();
+        }
+        exec["workdir"] = dir;
+        record("exec.workdir", workdir);
+    }
+    if (const YAML::Node env = node["env"]) {
+        expect_map(env, file, section + "env");
+        exec["env"] = Json::object();
+        for (const auto& entry : env) {
+            const std::string name = entry.first.as<std::string>();
+            if (!entry.second.IsScalar()) {
+                throw SweepError(at(file, entry.second), section + "env." + name, "expected a string");
+            }
+            exec["env"][name] = with_sweep_dir(entry.second.Scalar(), sweep_dir);
+            record("exec.env." + name, entry.second);
+        }
+        record("exec.env", env);
+    }
+    if (const YAML::Node outputs = node["outputs"]) {
+        expect_map(outputs, file, section + "outputs");
+        exec["outputs"] = Json::object();
+        for (const auto& entry : outputs) {
+            const std::string name = entry.first.as<std::string>();
+            record("exec.outputs." + name, entry.first);
+            exec["outputs"][name] = string_list(entry.second, "exec.outputs." + name);
+        }
+        record("exec.outputs", outputs);
+    }
+    if (const YAML::Node format = node["payload_format"]) {
+        if (!format.IsScalar()) throw SweepError(at(file, format), section + "payload_format", "expected a string");
+        exec["payload_format"] = format.Scalar();
+        record("exec.payload_format", format);
+    }
+    if (exec.empty()) return;
+    Json wrapped = {{"exec", exec}};
+    merge_into(block.params, wrapped);
+    if (!block.params_where.count("exec")) block.params_where["exec"] = block.location;
+}
+
 
 RawBlock parse_block(const YAML::Node& node, const std::string& file, const fs::path& dir,
                      const std::string& section) {
@@ -276,6 +381,7 @@ RawBlock parse_block(const YAML::Node& node, const std::string& file, const fs::
             }
         }
     }
+    parse_exec_keys(node, file, section, block);
     if (const YAML::Node tags = node["tags"]) {
         expect_map(tags, file, section + "tags");
         block.tags = to_json(tags, file, "", nullptr);
@@ -435,6 +541,23 @@ SweepSpec parse_sweep(const std::string& text, const fs::path& file) {
     if (!model || !model.IsScalar()) throw SweepError({name, 1, 1}, "model", "missing model");
     spec.model = model.Scalar();
     spec.model_location = at(name, model);
+    if (spec.model != "exec") {
+        // The keys of external programs mean nothing to any other model.
+        auto refuse = [&](const YAML::Node& map) {
+            for (const std::string& key : exec_keys) {
+                if (const YAML::Node value = map[key]) {
+                    throw SweepError(at(name, value), key, "only for model: exec (this sweep runs model '" +
+                                                               spec.model + "')");
+                }
+            }
+        };
+        refuse(root);
+        if (const YAML::Node blocks = root["blocks"]; blocks && blocks.IsSequence()) {
+            for (const YAML::Node& b : blocks) {
+                if (b.IsMap()) refuse(b);
+            }
+        }
+    }
     if (const YAML::Node timeout = root["timeout"]) {
         const Json value = timeout.IsScalar() ? scalar_to_json(timeout) : Json();
         if (!value.is_number() || value.get<double>() <= 0) {

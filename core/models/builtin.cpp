@@ -3,6 +3,9 @@
 #ifdef SWEEP_RUNNER_HAS_MODEL_ssn
 #include "core/models/ssn/ssn_model.hpp"
 #endif
+#ifdef SWEEP_RUNNER_HAS_MODEL_exec
+#include "core/models/exec/exec_model.hpp"
+#endif
 #ifdef SWEEP_RUNNER_HAS_MODEL_microcircuit
 #include "core/models/microcircuit/microcircuit_model.hpp"
 #endif
@@ -18,6 +21,9 @@ const ModelRegistry& builtin_models() {
 #endif
 #ifdef SWEEP_RUNNER_HAS_MODEL_microcircuit
         r.add(make_microcircuit_model());
+#endif
+#ifdef SWEEP_RUNNER_HAS_MODEL_exec
+        r.add(make_exec_model());
 #endif
         return r;
     }();
