@@ -1,0 +1,42 @@
+#pragma once
+// Starting an external program without a shell (fork + execve of an argv vector) in its own process
+// group, and waiting for it while polling for cancellation.
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace sr::exec {
+
+struct ProcessSpec {
+    std::vector<std::string> argv;  // argv[0]: a path (with '/') or a name looked up on PATH
+    std::vector<std::string> env;   // "NAME=value", the whole environment of the child
+    std::filesystem::path cwd;
+    std::filesystem::path stdout_path;
+    std::filesystem::path stderr_path;
+};
+
+enum class StopReason { none, timeout, stop_requested };
+
+struct ProcessResult {
+    bool signaled = false;  // killed by a signal (exit_code then holds the signal number)
+    int exit_code = 0;
+    StopReason stopped = StopReason::none;  // we killed it, for this reason
+    double seconds = 0;                     // wall time until it ended
+};
+
+// Polled every few milliseconds while the program runs; a reason other than `none` stops it:
+// SIGTERM to its process group, SIGKILL after `grace`. Whatever the program leaves behind in its
+// process group when it ends is killed too. Throws std::runtime_error when the program cannot be
+// started (not found, not executable, bad folder).
+ProcessResult run_process(const ProcessSpec& spec, const std::function<StopReason()>& should_stop,
+                          std::chrono::milliseconds grace);
+
+// The environment of this process as "NAME=value" strings with `overrides` set or replaced.
+std::vector<std::string> environment_with(const std::vector<std::pair<std::string, std::string>>& overrides);
+
+// The last `max_lines` lines (at most `max_bytes` bytes) of a text file; "" when missing.
+std::string tail(const std::filesystem::path& path, std::size_t max_lines, std::size_t max_bytes);
+
+}  // namespace sr::exec
