@@ -134,8 +134,8 @@ void Network::update_psps(Population& pop) const {
 
 namespace {
 
-// out = b + W x
-void affine(const Matrix& w, const std::vector<double>& x, std::vector<double>& out) {
+// out = W x
+void matvec(const Matrix& w, const std::vector<double>& x, std::vector<double>& out) {
     for (std::size_t r = 0; r < w.rows; ++r) {
         double sum = 0.0;
         const double* row = &w.values[r * w.cols];
@@ -155,8 +155,8 @@ void Network::update_potentials(const PatternSettings& settings) {
         Layer& layer = layers_[k];
         Population& pyr = pyr_[k];
         Population& inn = inn_[k];
-        affine(layer.w_up, pyr_[k - 1].psp, layer.v_bas);
-        affine(layer.w_down, pyr_[k + 1].psp, layer.v_api);
+        matvec(layer.w_up, pyr_[k - 1].psp, layer.v_bas);
+        matvec(layer.w_down, pyr_[k + 1].psp, layer.v_api);
         for (std::size_t i = 0; i < pyr.size(); ++i) {
             const double* row = &layer.w_pi.values[i * layer.w_pi.cols];
             for (std::size_t c = 0; c < layer.w_pi.cols; ++c) layer.v_api[i] += row[c] * inn.psp[c];
@@ -164,13 +164,13 @@ void Network::update_potentials(const PatternSettings& settings) {
             layer.u_avg[i].push(pyr.u[i]);
             layer.v_bas_avg[i].push(layer.v_bas[i]);
         }
-        affine(layer.w_ip, pyr.psp, inn.u);
+        matvec(layer.w_ip, pyr.psp, inn.u);
         for (std::size_t i = 0; i < inn.size(); ++i) inn.u[i] += layer.b_inn[i];
     }
 
     Layer& out = layers_[L];
     Population& pyr = pyr_[L];
-    affine(out.w_up, pyr_[L - 1].psp, out.v_bas);
+    matvec(out.w_up, pyr_[L - 1].psp, out.v_bas);
     for (std::size_t i = 0; i < pyr.size(); ++i) {
         double u = out.b_pyr[i] + out.v_bas[i];
         if (settings.u_target != nullptr) {

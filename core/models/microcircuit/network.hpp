@@ -118,6 +118,9 @@ void apply_stdp(Matrix& w_down, double lr, const Population& post, const Populat
 class Network {
 public:
     Network(const NetworkConfig& config, std::uint64_t poisson_seed);
+    // populations_ points into the network's own members.
+    Network(const Network&) = delete;
+    Network& operator=(const Network&) = delete;
 
     std::size_t num_layers() const { return layers_.size() - 1; }
     // k = 1..L
