@@ -125,6 +125,30 @@ ResultsTable query_results(Store& store, const std::string& sweep, const std::ve
         while (names.step()) metric_names.insert(names.get_text(0));
     }
 
+    // Parameter paths and tag names over the whole sweep (not only the rows a filter keeps), so that
+    // the varying-parameter columns do not depend on --where and a misspelled column is an error
+    // instead of an empty result.
+    std::map<std::string, std::set<std::string>> param_values;  // to find varying parameters
+    std::set<std::string> tag_names;
+    {
+        auto all = db.prepare("SELECT params, tags FROM jobs WHERE sweep_id = ? AND retired = 0");
+        all.bind(1, *sweep_id);
+        while (all.step()) {
+            std::map<std::string, Json> flat;
+            flatten(Json::parse(all.get_text(0)), "", flat);
+            for (const auto& [k, v] : flat) param_values[k].insert(v.dump());
+            const Json tags = Json::parse(all.get_text(1));
+            for (const auto& [k, v] : tags.items()) tag_names.insert(k);
+        }
+    }
+    auto known_column = [&](const std::string& c) {
+        return job_fields.count(c) || metric_names.count(c) || param_values.count(c) ||
+               (c.rfind("tag.", 0) == 0 && tag_names.count(c.substr(4)));
+    };
+    for (const Condition& c : where) {
+        if (!known_column(c.column)) throw std::invalid_argument("--where: unknown column '" + c.column + "'");
+    }
+
     // The SQL text is built only from fixed fragments; every user-provided name and value is bound.
     std::string sql =
         "SELECT j.id, j.idx, j.key, j.status, j.params, j.tags, j.block, j.attempts, j.host, j.rank, "
@@ -164,8 +188,6 @@ ResultsTable query_results(Store& store, const std::string& sweep, const std::ve
         std::map<std::string, Json> fields;
     };
     std::vector<Row> rows;
-    std::map<std::string, std::set<std::string>> param_values;  // to find varying parameters
-    std::set<std::string> tag_names;
     while (select.step()) {
         Row row{select.get_int(0), {}};
         row.fields["index"] = select.get_int(1);
@@ -173,15 +195,9 @@ ResultsTable query_results(Store& store, const std::string& sweep, const std::ve
         row.fields["status"] = select.get_text(3);
         std::map<std::string, Json> flat;
         flatten(Json::parse(select.get_text(4)), "", flat);
-        for (auto& [k, v] : flat) {
-            param_values[k].insert(v.dump());
-            row.fields[k] = std::move(v);
-        }
+        for (auto& [k, v] : flat) row.fields[k] = std::move(v);
         const Json tags = Json::parse(select.get_text(5));
-        for (const auto& [k, v] : tags.items()) {
-            tag_names.insert(k);
-            row.fields["tag." + k] = v;
-        }
+        for (const auto& [k, v] : tags.items()) row.fields["tag." + k] = v;
         row.fields["block"] = select.get_text(6);
         row.fields["attempts"] = select.get_int(7);
         row.fields["host"] = select.is_null(8) ? Json() : Json(select.get_text(8));
@@ -204,8 +220,7 @@ ResultsTable query_results(Store& store, const std::string& sweep, const std::ve
     ResultsTable table;
     if (!columns.empty()) {
         for (const std::string& c : columns) {
-            if (!job_fields.count(c) && !metric_names.count(c) && !param_values.count(c) &&
-                !(c.rfind("tag.", 0) == 0 && tag_names.count(c.substr(4)))) {
+            if (!known_column(c)) {
                 throw std::invalid_argument("--columns: unknown column '" + c + "'");
             }
         }
