@@ -1,1 +1,420 @@
+// The SQLite index: schema version and migration, registering and retiring jobs, crash recovery of
+// `running` jobs, batched commits, metrics, the results query (bound parameters only) and formats.
+#include "core/sha256.hpp"
+#include "db/query.hpp"
+#include "db/store.hpp"
+#include "test_util.hpp"
+
 #include <gtest/gtest.h>
+
+namespace sr {
+namespace {
+
+using test::TempDir;
+
+Job make_job(const std::string& key, std::int64_t index, Params params, Json tags = Json::object()) {
+    Job j;
+    j.sweep = "s";
+    j.index = index;
+    j.key = key;
+    j.model = "testing.arith";
+    j.model_version = 1;
+    j.params = std::move(params);
+    j.tags = std::move(tags);
+    return j;
+}
+
+JobOutcome make_outcome(const std::string& key, Outcome outcome, std::map<std::string, double> metrics = {},
+                        std::string error = {}) {
+    JobOutcome o;
+    o.key = key;
+    o.outcome = outcome;
+    o.metrics = std::move(metrics);
+    o.error = std::move(error);
+    o.host = "hostA";
+    o.rank = 3;
+    o.started = 1000.0;
+    o.finished = 1002.5;
+    o.wall_seconds = 2.5;
+    if (outcome == Outcome::done) {
+        o.payload_path = "/results/s/" + key + ".h5";
+        o.payload_sha256 = std::string(64, 'f');
+    }
+    return o;
+}
+
+std::int64_t scalar(Store& store, const std::string& sql) {
+    auto st = store.connection().prepare(sql);
+    EXPECT_TRUE(st.step()) << sql;
+    return st.get_int(0);
+}
+
+std::string text(Store& store, const std::string& sql) {
+    auto st = store.connection().prepare(sql);
+    EXPECT_TRUE(st.step()) << sql;
+    return st.is_null(0) ? "NULL" : st.get_text(0);
+}
+
+TEST(Store, CreatesTheVersionedSchemaInWalMode) {
+    TempDir dir;
+    const std::string path = (dir / "index.db").string();
+    {
+        Store store(path);
+        EXPECT_EQ(Store::schema_version, 1);
+        EXPECT_EQ(scalar(store, "PRAGMA user_version"), Store::schema_version);
+        EXPECT_EQ(text(store, "PRAGMA journal_mode"), "wal");
+        EXPECT_EQ(scalar(store, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN "
+                                "('sweeps', 'jobs', 'metrics', 'submissions')"),
+                  4);
+        store.register_sweep("s", "/x/s.yaml", "name: s\n");
+    }
+    // Reopening migrates nothing and keeps the data.
+    Store again(path);
+    EXPECT_EQ(scalar(again, "PRAGMA user_version"), Store::schema_version);
+    EXPECT_EQ(again.find_sweep("s"), std::optional<std::int64_t>(1));
+    EXPECT_EQ(again.find_sweep("nope"), std::nullopt);
+}
+
+TEST(Store, MigratesAnEmptyDatabaseAndRefusesANewerSchema) {
+    TempDir dir;
+    const std::string path = (dir / "old.db").string();
+    {
+        sql::Connection raw(path, true);
+        raw.exec("CREATE TABLE unrelated(x)");  // version 0: nothing of ours yet
+    }
+    {
+        Store store(path);
+        EXPECT_EQ(scalar(store, "PRAGMA user_version"), 1);
+        EXPECT_EQ(scalar(store, "SELECT count(*) FROM jobs"), 0);
+    }
+    const std::string newer = (dir / "newer.db").string();
+    {
+        sql::Connection raw(newer, true);
+        raw.exec("PRAGMA user_version=7");
+    }
+    try {
+        Store store(newer);
+        FAIL() << "opened a newer schema";
+    } catch (const sql::Error& e) {
+        EXPECT_EQ(std::string(e.what()), newer + ": database schema version 7 is newer than this binary's 1");
+    }
+}
+
+TEST(Store, RegisterSweepUpdatesSpecAndKeepsId) {
+    TempDir dir;
+    Store store((dir / "i.db").string());
+    const auto id = store.register_sweep("s", "/a/s.yaml", "v1");
+    const auto other = store.register_sweep("t", "/a/t.yaml", "t");
+    EXPECT_NE(id, other);
+    EXPECT_EQ(store.register_sweep("s", "/b/s.yaml", "v2"), id);
+    EXPECT_EQ(text(store, "SELECT spec_text FROM sweeps WHERE name = 's'"), "v2");
+    EXPECT_EQ(text(store, "SELECT spec_path FROM sweeps WHERE name = 's'"), "/b/s.yaml");
+    EXPECT_EQ(text(store, "SELECT spec_hash FROM sweeps WHERE name = 's'"), sha256_hex("v2"));
+}
+
+TEST(Store, EditedSweepAddsNewJobsAndRetiresRemovedOnes) {
+    TempDir dir;
+    Store store((dir / "i.db").string());
+    const auto id = store.register_sweep("s", "/s.yaml", "1");
+    const std::vector<Job> first = {make_job("ka", 0, {{"x", 1.0}}), make_job("kb", 1, {{"x", 2.0}}),
+                                    make_job("kc", 2, {{"x", 3.0}})};
+    EXPECT_EQ(store.register_jobs(id, first), 3);
+    EXPECT_EQ(store.register_jobs(id, first), 0);  // same spec again: nothing new
+    store.commit(id, {{"ka", "h", 0, 1.0}}, {make_outcome("ka", Outcome::done, {{"m", 1.5}})});
+
+    // Edited: ka removed, kd added, kb moved to index 0 with a new tag.
+    const std::vector<Job> edited = {make_job("kb", 0, {{"x", 2.0}}, {{"t", "new"}}),
+                                     make_job("kc", 1, {{"x", 3.0}}), make_job("kd", 2, {{"x", 4.0}})};
+    EXPECT_EQ(store.register_jobs(id, edited), 1);
+    EXPECT_EQ(scalar(store, "SELECT count(*) FROM jobs"), 4);
+    EXPECT_EQ(scalar(store, "SELECT retired FROM jobs WHERE key = 'ka'"), 1);
+    EXPECT_EQ(scalar(store, "SELECT retired FROM jobs WHERE key = 'kd'"), 0);
+    EXPECT_EQ(text(store, "SELECT status FROM jobs WHERE key = 'ka'"), "done");  // kept, with results
+    EXPECT_EQ(scalar(store, "SELECT idx FROM jobs WHERE key = 'kb'"), 0);
+    EXPECT_EQ(text(store, "SELECT tags FROM jobs WHERE key = 'kb'"), R"({"t":"new"})");
+    const auto counts = store.counts();
+    ASSERT_EQ(counts.size(), 1u);
+    EXPECT_EQ(counts[0].name, "s");
+    EXPECT_EQ(counts[0].pending, 3);
+    EXPECT_EQ(counts[0].done, 0);
+    EXPECT_EQ(counts[0].retired, 1);
+    // Retired jobs are not results.
+    const ResultsTable table = query_results(store, "s", {}, {"key"});
+    ASSERT_EQ(table.rows.size(), 3u);
+    EXPECT_EQ(table.rows[0][0], "kb");
+
+    // Back in the spec: not retired any more, and its result is still there.
+    EXPECT_EQ(store.register_jobs(id, first), 0);
+    EXPECT_EQ(scalar(store, "SELECT retired FROM jobs WHERE key = 'ka'"), 0);
+    EXPECT_EQ(scalar(store, "SELECT retired FROM jobs WHERE key = 'kd'"), 1);
+    EXPECT_EQ(store.job_states(id).at("ka").status, JobStatus::done);
+}
+
+TEST(Store, SameKeyInTwoSweepsIsTwoJobs) {
+    TempDir dir;
+    Store store((dir / "i.db").string());
+    const auto a = store.register_sweep("a", "/a.yaml", "a");
+    const auto b = store.register_sweep("b", "/b.yaml", "b");
+    store.register_jobs(a, {make_job("k", 0, {{"x", 1.0}})});
+    store.register_jobs(b, {make_job("k", 0, {{"x", 1.0}})});
+    store.commit(a, {}, {make_outcome("k", Outcome::done)});
+    EXPECT_EQ(store.job_states(a).at("k").status, JobStatus::done);
+    EXPECT_EQ(store.job_states(b).at("k").status, JobStatus::pending);
+}
+
+TEST(Store, StartsAndOutcomesCommitTogether) {
+    TempDir dir;
+    Store store((dir / "i.db").string());
+    const auto id = store.register_sweep("s", "/s.yaml", "1");
+    store.register_jobs(id, {make_job("ka", 0, {{"x", 1.0}}), make_job("kb", 1, {{"x", 2.0}}),
+                             make_job("kc", 2, {{"x", 3.0}}), make_job("kd", 3, {{"x", 4.0}})});
+    // One batch: three start, two of them finish (done, failed), one is still running.
+    store.commit(id, {{"ka", "hostA", 3, 999.0}, {"kb", "hostA", 3, 999.0}, {"kc", "hostB", 1, 999.5}},
+                 {make_outcome("ka", Outcome::done, {{"sum", 3.0}, {"product", 2.0}}),
+                  make_outcome("kb", Outcome::failed, {}, "it broke\nsecond line"),
+                  make_outcome("not_a_job", Outcome::done)});
+    auto states = store.job_states(id);
+    EXPECT_EQ(states.at("ka").status, JobStatus::done);
+    EXPECT_EQ(states.at("ka").attempts, 1);
+    EXPECT_EQ(states.at("kb").status, JobStatus::failed);
+    EXPECT_EQ(states.at("kb").attempts, 1);
+    EXPECT_EQ(states.at("kc").status, JobStatus::running);
+    EXPECT_EQ(states.at("kd").status, JobStatus::pending);
+    EXPECT_EQ(states.at("kd").attempts, 0);
+    EXPECT_EQ(states.count("not_a_job"), 0u);
+
+    EXPECT_EQ(text(store, "SELECT host || '/' || rank || '/' || started || '/' || finished || '/' || "
+                          "wall_seconds FROM jobs WHERE key = 'ka'"),
+              "hostA/3/1000.0/1002.5/2.5");
+    EXPECT_EQ(text(store, "SELECT payload_path FROM jobs WHERE key = 'ka'"), "/results/s/ka.h5");
+    EXPECT_EQ(text(store, "SELECT payload_sha256 FROM jobs WHERE key = 'ka'"), std::string(64, 'f'));
+    EXPECT_EQ(text(store, "SELECT error FROM jobs WHERE key = 'ka'"), "NULL");
+    EXPECT_EQ(text(store, "SELECT binary_version FROM jobs WHERE key = 'ka'"), build_info().version);
+    EXPECT_EQ(text(store, "SELECT error FROM jobs WHERE key = 'kb'"), "it broke\nsecond line");
+    EXPECT_EQ(text(store, "SELECT payload_path FROM jobs WHERE key = 'kb'"), "NULL");
+    EXPECT_EQ(text(store, "SELECT host FROM jobs WHERE key = 'kc'"), "hostB");
+    EXPECT_EQ(scalar(store, "SELECT count(*) FROM metrics"), 2);
+    EXPECT_EQ(text(store, "SELECT group_concat(name || '=' || value, ',') FROM "
+                          "(SELECT name, value FROM metrics ORDER BY name)"),
+              "product=2.0,sum=3.0");
+
+    // status: counts and the first line of each failure
+    const auto counts = store.counts();
+    ASSERT_EQ(counts.size(), 1u);
+    EXPECT_EQ(counts[0].done, 1);
+    EXPECT_EQ(counts[0].failed, 1);
+    EXPECT_EQ(counts[0].running, 1);
+    EXPECT_EQ(counts[0].pending, 1);
+    ASSERT_EQ(counts[0].failures.size(), 1u);
+    EXPECT_EQ(counts[0].failures[0], std::make_pair(std::string("kb"), std::string("it broke")));
+
+    // A retry that succeeds: attempts 2, error cleared, metrics replaced.
+    store.commit(id, {{"kb", "hostA", 0, 1100.0}}, {make_outcome("kb", Outcome::done, {{"sum", 7.0}})});
+    states = store.job_states(id);
+    EXPECT_EQ(states.at("kb").status, JobStatus::done);
+    EXPECT_EQ(states.at("kb").attempts, 2);
+    EXPECT_EQ(text(store, "SELECT error FROM jobs WHERE key = 'kb'"), "NULL");
+    EXPECT_EQ(scalar(store, "SELECT count(*) FROM metrics m JOIN jobs j ON j.id = m.job_id WHERE j.key = 'kb'"), 1);
+
+    // Interrupted by a stop request: back to pending, and the attempt does not count.
+    store.commit(id, {}, {make_outcome("kc", Outcome::interrupted, {}, "stopped on request")});
+    states = store.job_states(id);
+    EXPECT_EQ(states.at("kc").status, JobStatus::pending);
+    EXPECT_EQ(states.at("kc").attempts, 0);
+}
+
+TEST(Store, ResetRunningAfterACrash) {
+    TempDir dir;
+    const std::string path = (dir / "i.db").string();
+    std::int64_t id = 0;
+    {
+        Store store(path);
+        id = store.register_sweep("s", "/s.yaml", "1");
+        store.register_jobs(id, {make_job("ka", 0, {}), make_job("kb", 1, {}), make_job("kc", 2, {})});
+        store.commit(id, {{"ka", "h", 0, 1.0}, {"kb", "h", 0, 1.0}}, {make_outcome("kb", Outcome::done)});
+        // the process dies here with ka running
+    }
+    Store store(path);
+    EXPECT_EQ(store.job_states(id).at("ka").status, JobStatus::running);
+    EXPECT_EQ(store.reset_running(id), 1);
+    const auto states = store.job_states(id);
+    EXPECT_EQ(states.at("ka").status, JobStatus::pending);
+    EXPECT_EQ(states.at("ka").attempts, 1);  // the crashed attempt is remembered
+    EXPECT_EQ(states.at("kb").status, JobStatus::done);
+    EXPECT_EQ(states.at("kc").status, JobStatus::pending);
+    EXPECT_EQ(store.reset_running(id), 0);
+}
+
+// --- results query ----------------------------------------------------------------------------
+
+class Results : public ::testing::Test {
+protected:
+    void SetUp() override {
+        store = std::make_unique<Store>((dir / "i.db").string());
+        id = store->register_sweep("s", "/s.yaml", "1");
+        std::vector<Job> jobs;
+        for (int i = 0; i < 6; ++i) {
+            jobs.push_back(make_job("key" + std::to_string(i), i,
+                                    {{"x", 0.5 * i}, {"y", 1.0}, {"group", {{"label", i < 3 ? "lo" : "hi"}}},
+                                     {"flag", i % 2 == 0}},
+                                    {{"kind", i % 3 == 0 ? "a" : "b"}}));
+        }
+        store->register_jobs(id, jobs);
+        std::vector<JobOutcome> outcomes;
+        for (int i = 0; i < 5; ++i) {  // key5 stays pending
+            outcomes.push_back(i == 4 ? make_outcome("key4", Outcome::failed, {}, "boom")
+                                      : make_outcome("key" + std::to_string(i), Outcome::done,
+                                                     {{"sum", 0.5 * i + 1}, {"score", 10.0 * i}}));
+        }
+        store->commit(id, {}, outcomes);
+    }
+
+    std::vector<std::string> keys(const std::string& where) {
+        std::vector<std::string> out;
+        for (const auto& row : query_results(*store, "s", parse_where(where), {"key"}).rows) {
+            out.push_back(row[0].get<std::string>());
+        }
+        return out;
+    }
+
+    TempDir dir;
+    std::unique_ptr<Store> store;
+    std::int64_t id = 0;
+};
+
+using Keys = std::vector<std::string>;
+
+TEST_F(Results, DefaultColumnsAreVaryingParamsTagsAndMetrics) {
+    const ResultsTable t = query_results(*store, "s", {}, {});
+    EXPECT_EQ(t.columns, (std::vector<std::string>{"index", "key", "status", "flag", "group.label", "x",
+                                                   "tag.kind", "score", "sum"}));
+    ASSERT_EQ(t.rows.size(), 6u);
+    EXPECT_EQ(Json(t.rows[1]).dump(), R"([1,"key1","done",false,"lo",0.5,"b",10.0,1.5])");
+    EXPECT_EQ(Json(t.rows[4]).dump(), R"([4,"key4","failed",true,"hi",2.0,"b",null,null])");
+    EXPECT_EQ(Json(t.rows[5]).dump(), R"([5,"key5","pending",false,"hi",2.5,"b",null,null])");
+    // A filter does not change which columns there are.
+    const ResultsTable f = query_results(*store, "s", parse_where("group.label=hi"), {});
+    EXPECT_EQ(f.columns, t.columns);
+    EXPECT_EQ(f.rows.size(), 3u);
+    // Without failed ones
+    EXPECT_EQ(query_results(*store, "s", {}, {"key"}, /*include_failed=*/false).rows.size(), 4u);
+}
+
+TEST_F(Results, WhereOnParamsMetricsTagsAndJobFields) {
+    EXPECT_EQ(keys("x>=1.5"), (Keys{"key3", "key4", "key5"}));
+    EXPECT_EQ(keys("x > 1.5"), (Keys{"key4", "key5"}));
+    EXPECT_EQ(keys("x=1"), (Keys{"key2"}));
+    EXPECT_EQ(keys("x == 1.0"), (Keys{"key2"}));
+    EXPECT_EQ(keys("x!=1"), (Keys{"key0", "key1", "key3", "key4", "key5"}));
+    EXPECT_EQ(keys("group.label=hi"), (Keys{"key3", "key4", "key5"}));
+    EXPECT_EQ(keys("group.label='lo'"), (Keys{"key0", "key1", "key2"}));
+    EXPECT_EQ(keys("flag=true"), (Keys{"key0", "key2", "key4"}));
+    EXPECT_EQ(keys("score>=20"), (Keys{"key2", "key3"}));
+    EXPECT_EQ(keys("sum<2"), (Keys{"key0", "key1"}));
+    EXPECT_EQ(keys("tag.kind=a"), (Keys{"key0", "key3"}));
+    EXPECT_EQ(keys("index<2"), (Keys{"key0", "key1"}));
+    EXPECT_EQ(keys("index>=4"), (Keys{"key4", "key5"}));
+    EXPECT_EQ(keys("status=failed"), (Keys{"key4"}));
+    EXPECT_EQ(keys("status=pending"), (Keys{"key5"}));
+    EXPECT_EQ(keys("x>=0.5 and tag.kind=b and score<30"), (Keys{"key1", "key2"}));
+    EXPECT_EQ(keys("x>=0.5, tag.kind=b,score<30"), (Keys{"key1", "key2"}));
+    EXPECT_EQ(keys("x>=0.5 AND index<=1"), (Keys{"key1"}));
+    EXPECT_EQ(keys(""), (Keys{"key0", "key1", "key2", "key3", "key4", "key5"}));
+}
+
+TEST_F(Results, HostileWhereValuesAreBoundNotExecuted) {
+    const auto before = scalar(*store, "SELECT count(*) FROM jobs");
+    EXPECT_EQ(keys("x=1; DROP TABLE jobs"), Keys{});
+    EXPECT_EQ(keys("group.label=lo' OR '1'='1"), Keys{});
+    EXPECT_EQ(keys("tag.kind=a\"); DELETE FROM metrics; --"), Keys{});
+    EXPECT_EQ(keys("status=done' OR 1=1 --"), Keys{});
+    EXPECT_EQ(keys("score=0 OR 1=1"), Keys{});
+    EXPECT_EQ(scalar(*store, "SELECT count(*) FROM jobs"), before);
+    EXPECT_EQ(scalar(*store, "SELECT count(*) FROM metrics"), 8);
+    // A value that really is that text matches exactly.
+    EXPECT_EQ(keys("group.label=lo"), (Keys{"key0", "key1", "key2"}));
+}
+
+TEST_F(Results, UnknownNamesAreErrorsNotSql) {
+    auto where_error = [&](const std::string& where) {
+        try {
+            query_results(*store, "s", parse_where(where), {});
+        } catch (const std::invalid_argument& e) {
+            return std::string(e.what());
+        }
+        return std::string("(no error)");
+    };
+    EXPECT_EQ(where_error("x') OR 1=1 --=3"), "--where: unknown column 'x') OR 1'");
+    EXPECT_EQ(where_error("scroe>1"), "--where: unknown column 'scroe'");
+    EXPECT_EQ(where_error("tag.nope=a"), "--where: unknown column 'tag.nope'");
+    EXPECT_EQ(where_error("x"), "--where: expected COLUMN OP VALUE, got 'x'");
+    EXPECT_EQ(where_error(">3"), "--where: expected COLUMN OP VALUE, got '>3'");
+    EXPECT_EQ(where_error("x!3"), "--where: unknown operator '!' in 'x!3'");
+    try {
+        query_results(*store, "s", {}, {"key", "nope; DROP TABLE jobs"});
+        FAIL();
+    } catch (const std::invalid_argument& e) {
+        EXPECT_EQ(std::string(e.what()), "--columns: unknown column 'nope; DROP TABLE jobs'");
+    }
+    try {
+        query_results(*store, "missing", {}, {});
+        FAIL();
+    } catch (const std::invalid_argument& e) {
+        EXPECT_EQ(std::string(e.what()), "no sweep named 'missing' in " + (dir / "i.db").string());
+    }
+}
+
+TEST_F(Results, ExplicitColumnsAndJobRecord) {
+    const ResultsTable t = query_results(*store, "s", parse_where("index=4"),
+                                         {"key", "y", "group.label", "error", "attempts", "tag.kind", "sum"});
+    ASSERT_EQ(t.rows.size(), 1u);
+    EXPECT_EQ(Json(t.rows[0]).dump(), R"(["key4",1.0,"hi","boom",0,"b",null])");
+
+    const auto job = find_job(*store, "key1");
+    ASSERT_TRUE(job.has_value());
+    EXPECT_EQ(job->sweep, "s");
+    EXPECT_EQ(job->index, 1);
+    EXPECT_EQ(job->status, "done");
+    EXPECT_EQ(job->host, "hostA");
+    EXPECT_EQ(job->rank, 3);
+    EXPECT_EQ(job->params["group"]["label"], "lo");
+    EXPECT_EQ(job->metrics, (std::map<std::string, double>{{"score", 10.0}, {"sum", 1.5}}));
+    EXPECT_FALSE(find_job(*store, "zzz").has_value());
+    try {
+        find_job(*store, "key");
+        FAIL() << "ambiguous prefix accepted";
+    } catch (const std::invalid_argument& e) {
+        EXPECT_EQ(std::string(e.what()), "key prefix 'key' is ambiguous");
+    }
+}
+
+TEST(Formats, CsvQuotesOnlyWhatNeedsIt) {
+    ResultsTable t;
+    t.columns = {"index", "name", "value", "flag", "missing", "a,b"};
+    t.rows.push_back({0, "plain", 1.5, true, nullptr, "x"});
+    t.rows.push_back({1, "with,comma", -2.0, false, nullptr, "say \"hi\""});
+    t.rows.push_back({2, "two\nlines", 1e-7, Json(3), nullptr, ""});
+    EXPECT_EQ(format_csv(t),
+              "index,name,value,flag,missing,\"a,b\"\n"
+              "0,plain,1.5,true,,x\n"
+              "1,\"with,comma\",-2.0,false,,\"say \"\"hi\"\"\"\n"
+              "2,\"two\nlines\",1e-07,3,,\n");
+}
+
+TEST(Formats, JsonAndTable) {
+    ResultsTable t;
+    t.columns = {"key", "x", "m"};
+    t.rows.push_back({std::string(64, 'a'), 0.25, nullptr});
+    t.rows.push_back({std::string(64, 'b'), 1234567.891, 2});
+    EXPECT_EQ(Json::parse(format_json(t)),
+              Json::parse(R"([{"key":")" + std::string(64, 'a') + R"(","x":0.25,"m":null},)"
+                          R"({"key":")" + std::string(64, 'b') + R"(","x":1234567.891,"m":2}])"));
+    // keys are shortened to 12 characters, reals to 6 significant digits, nulls shown as '-'
+    EXPECT_EQ(format_table(t),
+              "key           x            m\n"
+              "aaaaaaaaaaaa  0.25         -\n"
+              "bbbbbbbbbbbb  1.23457e+06  2\n");
+}
+
+}  // namespace
+}  // namespace sr
