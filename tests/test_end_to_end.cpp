@@ -487,3 +487,109 @@ TEST_F(EndToEnd, SecondRunnerOnTheSameIndexIsRefused) {
 
 }  // namespace
 }  // namespace sr
+
+namespace sr {
+namespace {
+
+// docs/python.md shows the snippet of tools/load_results_example.py; the script runs on a sweep
+// run here, with Debian's /usr/bin/python3 (python3-pandas, python3-h5py).
+class Python : public ::testing::Test {
+protected:
+    static fs::path script() { return test::source_dir() / "tools" / "load_results_example.py"; }
+
+    // Runs a program (not the CLI) and captures its stdout and stderr.
+    static test::ProcessResult run_program(const std::vector<std::string>& argv, const fs::path& log_dir) {
+        const fs::path out = log_dir / "py.out", err = log_dir / "py.err";
+        std::string command;
+        for (const std::string& a : argv) command += "'" + a + "' ";
+        const int status = std::system((command + ">'" + out.string() + "' 2>'" + err.string() + "'").c_str());
+        test::ProcessResult r;
+        r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+        r.out = test::read_text(out);
+        r.err = test::read_text(err);
+        return r;
+    }
+
+    TempDir work, logs;
+};
+
+TEST_F(Python, DocsShowTheScriptsSnippet) {
+    const std::string code = test::read_text(script());
+    const std::string begin = "# --- snippet begin ---\n", end = "# --- snippet end ---";
+    const auto b = code.find(begin), e = code.find(end);
+    ASSERT_NE(b, std::string::npos);
+    ASSERT_NE(e, std::string::npos);
+    const std::string snippet = code.substr(b + begin.size(), e - b - begin.size());
+    EXPECT_GT(snippet.size(), 500u);
+    const std::string docs = test::read_text(test::source_dir() / "docs" / "python.md");
+    EXPECT_NE(docs.find("```python\n" + snippet + "```\n"), std::string::npos)
+        << "docs/python.md must show the snippet of tools/load_results_example.py verbatim";
+    EXPECT_NE(docs.find("/usr/bin/python3"), std::string::npos);
+}
+
+TEST_F(Python, LoadsResultsIntoPandasAndReadsAPayload) {
+    if (!fs::exists("/usr/bin/python3")) GTEST_SKIP() << "no /usr/bin/python3";
+    const auto probe = run_program({"/usr/bin/python3", "-c", "import pandas, h5py"}, logs.path());
+    ASSERT_EQ(probe.exit_code, 0) << "install python3-pandas and python3-h5py (tools/install_deps.sh): " << probe.err;
+
+    const fs::path sweep = work / "py.yaml";
+    test::write_text(sweep, R"(name: py
+model: testing.arith
+tags: {purpose: docs}
+grid:
+  x: [0.5, 2]
+  group.label: [p, q, r]
+  pair:
+    - {y: 1}
+    - {y: 3, tags: {big: yes}}
+derive:
+  seed: "10 + index"
+)");
+    const fs::path fails = work / "f.yaml";
+    test::write_text(fails, "name: f\nmodel: testing.fail\ngrid:\n  mode: [ok, throw]\n  value: [1, 2]\n");
+    const fs::path db = work / "out" / "index.db";
+    for (const fs::path& s : {sweep, fails}) {
+        const auto r = test::run_cli({"run", s.string(), "--out", (work / "out").string(), "-j", "2", "-q"},
+                                     logs.path(), work.path());
+        ASSERT_TRUE(r.exit_code == 0 || s == fails) << r.err;
+    }
+    const std::vector<Job> jobs = expand(load_sweep(sweep), builtin_models());
+    ASSERT_EQ(jobs.size(), 12u);
+    double noise_sum = 0;
+    for (const Job& j : jobs) noise_sum += testing_arith_noise(j.params["seed"].get<long long>());
+    char mean_noise[64], noise0[64];
+    std::snprintf(mean_noise, sizeof mean_noise, "%.6f", noise_sum / 12);
+    std::snprintf(noise0, sizeof noise0, "%.6f", testing_arith_noise(10));
+
+    const auto r = run_program({"/usr/bin/python3", script().string(), db.string(), "py", "sum", "product", "noise", "x"},
+                               logs.path());
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out,
+              "12 jobs: 12 done\n"
+              "columns: block, key, status, payload_path, length, seed, x, y, group.label, tag.purpose, tag.big, "
+              "noise, product, sum\n"
+              "mean sum: 3.250000\n"      // x + y over {0.5, 2} x {1, 3}
+              "mean product: 2.500000\n"  // x * y
+              "mean noise: " + std::string(mean_noise) + "\n"
+              "mean x: 1.250000\n"
+              "payload of job 0: key " + jobs[0].key.substr(0, 12) + ", model testing.arith\n"
+              "  metrics: noise=" + noise0 + ", product=0.500000, sum=1.500000\n"
+              "  datasets: seed int64 (), series float64 (4,)\n"
+              "  same metrics as the index: True\n");
+
+    // Failed jobs have no metrics (NaN); a metric named like a parameter gets the suffix _metric.
+    const auto f = run_program({"/usr/bin/python3", script().string(), db.string(), "f", "value_metric"}, logs.path());
+    ASSERT_EQ(f.exit_code, 0) << f.err;
+    EXPECT_EQ(f.out,
+              "4 jobs: 2 done, 2 failed\n"
+              "columns: block, key, status, payload_path, mode, value, value_metric\n"
+              "mean value_metric: 1.500000\n"
+              "payload of job 0: key " + expand(load_sweep(fails), builtin_models())[0].key.substr(0, 12) +
+                  ", model testing.fail\n"
+              "  metrics: value=1.000000\n"
+              "  datasets: \n"
+              "  same metrics as the index: True\n");
+}
+
+}  // namespace
+}  // namespace sr
