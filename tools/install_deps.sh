@@ -8,6 +8,7 @@ packages=(
   libopenmpi-dev openmpi-bin libboost-mpi-dev libboost-serialization-dev
   libeigen3-dev libyaml-cpp-dev libsqlite3-dev sqlite3 libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev libhdf5-dev hdf5-tools libcli11-dev nlohmann-json3-dev
+  zlib1g-dev  # model exec: compressed .npz results (np.savez_compressed)
   python3 python3-numpy python3-pandas python3-h5py python3-matplotlib python3-yaml
 )
 
