@@ -176,7 +176,13 @@ std::vector<Job> expand(const SweepSpec& spec, const ModelRegistry& registry) {
                 const auto lookup = [&](const std::string& name) -> std::int64_t {
                     if (name == "index") return job.index;
                     const Json* value = find_path(job.params, name);
-                    if (value == nullptr) throw ExpressionError("unknown name '" + name + "'", 0);
+                    if (value == nullptr) {
+                        std::vector<std::string> known = {"index"};
+                        for (const ParamSpec& p : info.params) known.push_back(p.name);
+                        std::string reason = "unknown name '" + name + "'";
+                        if (auto guess = closest_match(name, known)) reason += " (did you mean '" + *guess + "'?)";
+                        throw ExpressionError(reason, 0);
+                    }
                     if (value->is_number_integer()) return value->get<std::int64_t>();
                     if (value->is_number_float() && value->get<double>() == std::floor(value->get<double>())) {
                         return static_cast<std::int64_t>(value->get<double>());
