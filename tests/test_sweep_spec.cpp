@@ -356,6 +356,39 @@ TEST(Expansion, DeterministicAcrossRuns) {
     }
 }
 
+TEST(Expansion, Sha256KnownVectors) {
+    EXPECT_EQ(sha256_hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    EXPECT_EQ(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    EXPECT_EQ(sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
+              "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+}
+
+TEST(Cli, ExpandPrintsTheLibrarysJobsAsJsonAndTable) {
+    TempDir logs;
+    const fs::path quick = test::source_dir() / "sweeps" / "testing_quick.yaml";
+    const auto jobs = expand(load_sweep(quick), builtin_models());
+    const auto json = test::run_cli({"expand", quick.string(), "--format", "json"}, logs.path());
+    ASSERT_EQ(json.exit_code, 0) << json.err;
+    EXPECT_EQ(json.err, "");
+    const Json printed = Json::parse(json.out);
+    ASSERT_EQ(printed.size(), jobs.size());
+    ASSERT_EQ(jobs.size(), 240u);
+    for (std::size_t i = 0; i < jobs.size(); ++i) {
+        EXPECT_EQ(printed[i]["key"], jobs[i].key);
+        EXPECT_EQ(printed[i]["index"], jobs[i].index);
+        EXPECT_EQ(printed[i]["params"], jobs[i].params);
+        EXPECT_EQ(printed[i]["tags"], Json({{"purpose", "smoke"}}));
+        EXPECT_EQ(printed[i]["model"], "testing.arith");
+    }
+    const auto table = test::run_cli({"expand", quick.string()}, logs.path());
+    ASSERT_EQ(table.exit_code, 0);
+    const auto lines = test::split_lines(table.out);
+    ASSERT_EQ(lines.size(), 242u);
+    EXPECT_EQ(lines.front().substr(0, 25), "block  index  key        ");
+    EXPECT_NE(lines[1].find(jobs[0].key.substr(0, 12)), std::string::npos);
+    EXPECT_EQ(lines.back(), "240 jobs");
+}
+
 TEST(Expansion, ClosestMatch) {
     const std::vector<std::string> names = {"grid", "zip", "jobs", "params", "derive"};
     EXPECT_EQ(closest_match("gird", names), "grid");
