@@ -199,7 +199,7 @@ void EventDrivenSampler::run(const Matrix& w, const Vector& b, std::int64_t dura
     awake_mask_ = all_mask_;
     psp_ends_.head = psp_ends_.size = 0;
     wake_ups_.head = wake_ups_.size = 0;
-    budget_ = rng.exponential(1.0);
+    budget_ = exponential_(rng);
     accrued_to_ = 0;
     select_rates();
     total_h_ = awake_hazard();
@@ -244,7 +244,7 @@ void EventDrivenSampler::run(const Matrix& w, const Vector& b, std::int64_t dura
             psp_mask_ |= 1U << i;
         }
         // The budget was used up at t; the clock restarts at t + 1 with the new rates.
-        budget_ = rng.exponential(1.0);
+        budget_ = exponential_(rng);
         accrued_to_ = t + 1;
         select_rates();
         total_h_ = awake_hazard();

@@ -18,6 +18,7 @@
 //    every later awake neuron with its own p_j. PSP ends and wake-ups come from two FIFOs (all
 //    PSPs and refractory periods have the same length), so the cost per spike is O(dim) and
 //    independent of the number of steps.
+#include "core/models/ssn/exponential.hpp"
 #include "core/models/ssn/spike_statistics.hpp"
 #include "core/models/ssn/types.hpp"
 #include "core/rng.hpp"
@@ -96,6 +97,7 @@ private:
     TimedQueue psp_ends_;
     TimedQueue wake_ups_;
 
+    ExponentialZiggurat exponential_;
     double budget_ = 0.0;        // Exp(1) budget minus the hazard accrued since the last spike
     std::int64_t accrued_to_ = 0;  // steps before this are accounted for in budget_
     double total_h_ = 0.0;       // H of the awake neurons at the current rates
