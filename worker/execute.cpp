@@ -33,9 +33,12 @@ JobOutcome execute_job(const Job& job, const std::filesystem::path& out_dir,
                 throw std::runtime_error("metric '" + name + "' is " + (std::isnan(value) ? "NaN" : "infinite"));
             }
         }
-        const auto path = std::filesystem::absolute(payload_path(out_dir, job));
-        outcome.payload_sha256 = write_payload(path, job, result);
-        outcome.payload_path = path.string();
+        // A result with neither metrics nor arrays has nothing to store (no-op jobs).
+        if (!result.metrics.empty() || !result.arrays.empty()) {
+            const auto path = std::filesystem::absolute(payload_path(out_dir, job));
+            outcome.payload_sha256 = write_payload(path, job, result);
+            outcome.payload_path = path.string();
+        }
         outcome.metrics = result.metrics;
         outcome.outcome = Outcome::done;
     } catch (const JobCancelled& e) {

@@ -4,6 +4,8 @@
 
 #include <mpi.h>
 
+#include <algorithm>
+#include <deque>
 #include <cstdlib>
 #include <stdexcept>
 #include <string>
@@ -12,21 +14,55 @@
 namespace sr::mpi {
 namespace {
 
-// Each worker holds one job running and one prefetched, so it never idles between jobs.
+// Each worker holds one job running and one prefetched, so it never idles between jobs. When its
+// jobs turn out to take only milliseconds, round trips would dominate, so it gets a deeper queue.
 constexpr int jobs_per_worker = 2;
+constexpr int jobs_per_worker_short = 64;
+constexpr double short_job_seconds = 0.005;
 
 enum Tag : int {
-    tag_job = 1,       // coordinator -> worker: a job (JSON)
-    tag_started = 2,   // worker -> coordinator: JobStart (JSON)
-    tag_finished = 3,  // worker -> coordinator: JobOutcome header (JSON)
-    tag_returned = 4,  // worker -> coordinator: key of a job given back unstarted
-    tag_stop = 5,      // coordinator -> worker: stop running jobs at the next cancellation point
-    tag_release = 6,   // coordinator -> worker: leave the loop
+    tag_jobs = 1,     // coordinator -> worker: JSON array of jobs
+    tag_events = 2,   // worker -> coordinator: {"started": [...], "finished": [...], "returned": [...]}
+    tag_stop = 5,     // coordinator -> worker: stop running jobs at the next cancellation point
+    tag_release = 6,  // coordinator -> worker: leave the loop
 };
 
-void send_text(const std::string& text, int destination, int tag) {
-    MPI_Send(text.data(), static_cast<int>(text.size()), MPI_CHAR, destination, tag, MPI_COMM_WORLD);
-}
+// Non-blocking sends: two ranks each sending a large message to the other would otherwise both
+// wait for the other's receive. Texts stay alive here until MPI reports them sent.
+}  // namespace
+
+class Sender {
+public:
+    void send(std::string text, int destination, int tag) {
+        pending_.push_back({std::move(text), MPI_REQUEST_NULL});
+        Pending& p = pending_.back();
+        MPI_Isend(p.text.data(), static_cast<int>(p.text.size()), MPI_CHAR, destination, tag, MPI_COMM_WORLD,
+                  &p.request);
+        progress();
+    }
+    // Forgets the sends that have completed.
+    void progress() {
+        while (!pending_.empty()) {
+            int done = 0;
+            MPI_Test(&pending_.front().request, &done, MPI_STATUS_IGNORE);
+            if (!done) return;
+            pending_.pop_front();
+        }
+    }
+    void wait_all() {
+        for (Pending& p : pending_) MPI_Wait(&p.request, MPI_STATUS_IGNORE);
+        pending_.clear();
+    }
+
+private:
+    struct Pending {
+        std::string text;
+        MPI_Request request;
+    };
+    std::deque<Pending> pending_;  // deque: elements never move, so buffers stay valid
+};
+
+namespace {
 
 struct Message {
     int source = 0;
@@ -69,59 +105,72 @@ Session::Session(int& argc, char**& argv) {
 
 Session::~Session() { MPI_Finalize(); }
 
-MpiPool::MpiPool(int size) : outstanding_(static_cast<std::size_t>(std::max(size - 1, 0)), 0) {}
+MpiPool::MpiPool(int size)
+    : workers_(static_cast<std::size_t>(std::max(size - 1, 0))), sender_(std::make_unique<Sender>()) {}
 
 MpiPool::~MpiPool() {
-    for (std::size_t w = 0; w < outstanding_.size(); ++w) send_text("", static_cast<int>(w) + 1, tag_release);
+    for (std::size_t w = 0; w < workers_.size(); ++w) sender_->send("", static_cast<int>(w) + 1, tag_release);
+    sender_->wait_all();
 }
 
 std::size_t MpiPool::free_slots() const {
     if (stopped_) return 0;
     std::size_t free = 0;
-    for (int n : outstanding_) free += static_cast<std::size_t>(std::max(jobs_per_worker - n, 0));
+    for (const Worker& w : workers_) free += static_cast<std::size_t>(std::max(w.credit - w.outstanding, 0));
     return free;
 }
 
 void MpiPool::submit(Job job) {
     // The least loaded worker takes it; with the coordinator's longest-first order this balances.
-    std::size_t best = 0;
-    for (std::size_t w = 1; w < outstanding_.size(); ++w) {
-        if (outstanding_[w] < outstanding_[best]) best = w;
-    }
-    if (outstanding_.empty() || outstanding_[best] >= jobs_per_worker) {
+    auto best = std::min_element(workers_.begin(), workers_.end(), [](const Worker& a, const Worker& b) {
+        return a.credit - a.outstanding > b.credit - b.outstanding;
+    });
+    if (best == workers_.end() || best->outstanding >= best->credit) {
         throw std::logic_error("MpiPool::submit without a free slot");
     }
-    ++outstanding_[best];
-    send_text(to_json(job).dump(), static_cast<int>(best) + 1, tag_job);
+    ++best->outstanding;
+    best->outbox.push_back(to_json(job));
+}
+
+void MpiPool::flush() {
+    for (std::size_t w = 0; w < workers_.size(); ++w) {
+        Json& outbox = workers_[w].outbox;
+        if (outbox.empty()) continue;
+        sender_->send(outbox.dump(), static_cast<int>(w) + 1, tag_jobs);
+        outbox = Json::array();
+    }
 }
 
 PoolEvents MpiPool::poll(std::chrono::milliseconds timeout) {
     using Clock = std::chrono::steady_clock;
+    flush();
     const auto end = Clock::now() + timeout;
     PoolEvents events;
     Message message;
     while (true) {
         bool any = false;
         while (try_receive(message)) {
+            if (message.tag != tag_events) continue;
             any = true;
-            const std::size_t worker = static_cast<std::size_t>(message.source - 1);
-            const Json body = message.tag == tag_returned ? Json() : Json::parse(message.text);
-            switch (message.tag) {
-                case tag_started:
-                    events.started.push_back({body.at("key").get<std::string>(), body.at("host").get<std::string>(),
-                                              body.at("rank").get<int>(), body.at("started").get<double>()});
-                    break;
-                case tag_finished:
-                    --outstanding_[worker];
-                    events.finished.push_back(outcome_from_json(body));
-                    break;
-                case tag_returned:
-                    --outstanding_[worker];
-                    events.returned.push_back(message.text);
-                    break;
-                default: break;
+            Worker& worker = workers_[static_cast<std::size_t>(message.source - 1)];
+            const Json body = Json::parse(message.text);
+            for (const Json& s : body.at("started")) {
+                events.started.push_back({s.at("key").get<std::string>(), s.at("host").get<std::string>(),
+                                          s.at("rank").get<int>(), s.at("started").get<double>()});
+            }
+            for (const Json& f : body.at("finished")) {
+                JobOutcome outcome = outcome_from_json(f);
+                --worker.outstanding;
+                worker.mean_seconds = 0.8 * worker.mean_seconds + 0.2 * outcome.wall_seconds;
+                worker.credit = worker.mean_seconds < short_job_seconds ? jobs_per_worker_short : jobs_per_worker;
+                events.finished.push_back(std::move(outcome));
+            }
+            for (const Json& key : body.at("returned")) {
+                --worker.outstanding;
+                events.returned.push_back(key.get<std::string>());
             }
         }
+        sender_->progress();
         // Return as soon as something happened, else wait a little without blocking on any one rank.
         if (any || Clock::now() >= end) return events;
         std::this_thread::sleep_for(std::chrono::microseconds(50));
@@ -131,13 +180,15 @@ PoolEvents MpiPool::poll(std::chrono::milliseconds timeout) {
 void MpiPool::request_stop() {
     if (stopped_) return;
     stopped_ = true;
-    for (std::size_t w = 0; w < outstanding_.size(); ++w) send_text("", static_cast<int>(w) + 1, tag_stop);
+    for (Worker& w : workers_) w.outbox = Json::array();  // never sent, so nothing to give back
+    for (std::size_t w = 0; w < workers_.size(); ++w) sender_->send("", static_cast<int>(w) + 1, tag_stop);
 }
 
 void run_worker(const std::filesystem::path& out_dir, const std::atomic<bool>& stop_signal) {
     int rank = 0;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     ThreadPool pool(1, out_dir, rank);
+    Sender sender;
     bool stopped = false;
     Message message;
     while (true) {
@@ -151,22 +202,28 @@ void run_worker(const std::filesystem::path& out_dir, const std::atomic<bool>& s
         while (try_receive(message)) {
             any = true;
             switch (message.tag) {
-                case tag_job: pool.submit(job_from_json(Json::parse(message.text))); break;
+                case tag_jobs:
+                    for (const Json& job : Json::parse(message.text)) pool.submit(job_from_json(job));
+                    break;
                 case tag_stop:
                     stopped = true;
                     pool.request_stop();
                     break;
-                case tag_release: return;
+                case tag_release:
+                    sender.wait_all();
+                    return;
                 default: break;
             }
         }
-        PoolEvents events = pool.poll(any ? std::chrono::milliseconds(0) : std::chrono::milliseconds(1));
+        sender.progress();
+        const PoolEvents events = pool.poll(any ? std::chrono::milliseconds(0) : std::chrono::milliseconds(1));
+        if (events.started.empty() && events.finished.empty() && events.returned.empty()) continue;
+        Json body = {{"started", Json::array()}, {"finished", Json::array()}, {"returned", events.returned}};
         for (const JobStart& s : events.started) {
-            send_text(Json{{"key", s.key}, {"host", s.host}, {"rank", s.rank}, {"started", s.started}}.dump(), 0,
-                      tag_started);
+            body["started"].push_back({{"key", s.key}, {"host", s.host}, {"rank", s.rank}, {"started", s.started}});
         }
-        for (const JobOutcome& o : events.finished) send_text(to_json(o).dump(), 0, tag_finished);
-        for (const std::string& key : events.returned) send_text(key, 0, tag_returned);
+        for (const JobOutcome& o : events.finished) body["finished"].push_back(to_json(o));
+        sender.send(body.dump(), 0, tag_events);
     }
 }
 

@@ -9,9 +9,12 @@
 
 #include <atomic>
 #include <filesystem>
+#include <memory>
 #include <vector>
 
 namespace sr::mpi {
+
+class Sender;
 
 // True when this process was started by mpirun/srun (so MPI should be initialised).
 bool launched_by_mpi();
@@ -38,14 +41,24 @@ public:
     // Releases every worker rank (they leave their loop and finalise).
     ~MpiPool() override;
 
-    std::size_t workers() const override { return outstanding_.size(); }
+    std::size_t workers() const override { return workers_.size(); }
     std::size_t free_slots() const override;
     void submit(Job job) override;
     PoolEvents poll(std::chrono::milliseconds timeout) override;
     void request_stop() override;
 
 private:
-    std::vector<int> outstanding_;  // per worker (index = rank - 1): jobs sent, not yet finished
+    struct Worker {  // index = rank - 1
+        int outstanding = 0;  // jobs given to it, not yet back
+        int credit = 2;       // how many it may hold
+        double mean_seconds = 0.1;  // recent job wall time (moving average)
+        Json outbox = Json::array();  // jobs to send with the next flush
+    };
+    // Sends each worker its queued jobs in one message.
+    void flush();
+
+    std::vector<Worker> workers_;
+    std::unique_ptr<Sender> sender_;
     bool stopped_ = false;
 };
 

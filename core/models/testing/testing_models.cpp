@@ -122,6 +122,21 @@ private:
     };
 };
 
+// Does nothing and stores nothing: measures the machinery's own cost per job.
+class NoopModel final : public Model {
+public:
+    const ModelInfo& info() const override { return info_; }
+    Result run(const Params& /*params*/, RunContext& /*context*/) const override { return {}; }
+
+private:
+    ModelInfo info_{
+        "testing.noop",
+        1,
+        "Returns an empty result (no metrics, no payload), for dispatch benchmarks.",
+        {{"tag", ParamType::integer, 0, {}, {}, "distinguishes otherwise identical jobs"}},
+    };
+};
+
 }  // namespace
 
 double testing_arith_noise(long long seed) {
@@ -131,7 +146,7 @@ double testing_arith_noise(long long seed) {
 
 std::vector<ModelPtr> make_testing_models() {
     return {std::make_shared<ArithModel>(), std::make_shared<FailModel>(),
-            std::make_shared<SleepModel>()};
+            std::make_shared<SleepModel>(), std::make_shared<NoopModel>()};
 }
 
 }  // namespace sr

@@ -7,7 +7,7 @@
 
 namespace sr {
 
-// testing.arith, testing.fail, testing.sleep
+// testing.arith, testing.fail, testing.sleep, testing.noop
 std::vector<ModelPtr> make_testing_models();
 
 // The value testing.arith reports as "noise" for a seed; tests recompute expected metrics with it.
