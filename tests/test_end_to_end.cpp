@@ -430,7 +430,18 @@ TEST_F(EndToEnd, SigtermStopsPromptlyWithExitThreeAndResumes) {
     test::write_text(sweep, sleep_sweep("term", {0.1}, 60));
     const std::vector<std::string> args = {"run", sweep.string(), "--out", out().string(), "--db", db().string(), "-j", "2"};
     test::Child child(args, logs.path(), work.path());
-    std::this_thread::sleep_for(600ms);
+    std::this_thread::sleep_for(500ms);
+    // WAL: `status` reads the index while the run writes it.
+    const auto status = test::run_cli({"status", db().string()}, logs.path(), work.path());
+    EXPECT_EQ(status.exit_code, 0) << status.err;
+    int done_now = -1, failed_now = -1, running_now = -1, pending_now = -1;
+    ASSERT_EQ(std::sscanf(status.out.c_str(), "term: %d done, %d failed, %d running, %d pending", &done_now,
+                          &failed_now, &running_now, &pending_now),
+              4)
+        << status.out;
+    EXPECT_EQ(done_now + failed_now + running_now + pending_now, 60);
+    EXPECT_EQ(failed_now, 0);
+    EXPECT_LE(running_now, 2);
     child.signal(SIGTERM);
     const auto signalled = std::chrono::steady_clock::now();
     const auto r = child.wait();
