@@ -11,8 +11,19 @@ namespace {
 // Largest network whose per-mask hazard table (2^dim rows) is worth keeping.
 constexpr int kTableMaxDim = 12;
 
-// −ln(1 − σ(x)) = ln(1 + eˣ), written to stay finite for large |x|.
-double softplus(double x) { return x > 0.0 ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x)); }
+// Spike probability p = σ(x) and hazard h = −ln(1 − p) = ln(1 + eˣ) from one exponential,
+// written to stay finite for large |x|.
+void probability_and_hazard(double x, double& p, double& h) {
+    if (x > 0.0) {
+        const double e = std::exp(-x);
+        p = 1.0 / (1.0 + e);
+        h = x + std::log1p(e);
+    } else {
+        const double e = std::exp(x);
+        p = e / (1.0 + e);
+        h = std::log1p(e);
+    }
+}
 
 }  // namespace
 
@@ -122,9 +133,7 @@ void EventDrivenSampler::select_rates() {
         for (int j = 0; j < dim_; ++j) {
             if (psp_count_[j] != 0) u += w(i, j) * psp_count_[j];
         }
-        const double x = u - log_t_ref_;
-        h[i] = softplus(x);
-        p[i] = 1.0 / (1.0 + std::exp(-x));
+        probability_and_hazard(u - log_t_ref_, p[i], h[i]);
         if (((psp_mask_ >> i) & 1U) == 0) outside += h[i];
     }
     if (use_table_) {

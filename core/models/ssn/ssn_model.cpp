@@ -77,10 +77,11 @@ ModelInfo make_info() {
     return info;
 }
 
-// Measured on the benchmark machine (docs/ssn.md): event-driven cost per spike and fixed cost per
-// epoch; spikes estimated from the typical rate of half the time on (t_ref·rate ≈ 0.5).
-constexpr double kSecondsPerSpike = 30e-9;
-constexpr double kSecondsPerEpoch = 3e-6;
+// Measured with bench_ssn on the development machine (docs/ssn.md): event-driven cost per spike
+// and fixed cost per epoch (hazard table refill, updates); spikes estimated from the typical rate
+// of a neuron being on half the time (t_ref · rate ≈ 0.5).
+constexpr double kSecondsPerSpike = 82e-9;
+constexpr double kSecondsPerEpoch = 40e-6;
 
 class SsnModel final : public Model {
 public:
