@@ -4,6 +4,7 @@
 #include "db/query.hpp"
 #include "scheduler/expansion.hpp"
 #include "scheduler/run.hpp"
+#include "slurm/slurm.hpp"
 #include "worker/thread_pool.hpp"
 #ifdef SWEEP_RUNNER_WITH_MPI
 #include "worker/mpi_transport.hpp"
@@ -12,7 +13,9 @@
 #include <CLI/CLI.hpp>
 
 #include <csignal>
+#include <cstdlib>
 #include <iostream>
+#include <sstream>
 #include <thread>
 
 namespace {
@@ -181,6 +184,59 @@ int main(int argc, char** argv) {
     run_cmd->add_option("--timeout", timeout, "per-job timeout in seconds (overrides the sweep's)")
         ->check(CLI::PositiveNumber);
     run_cmd->add_flag("-q,--quiet", run.quiet, "no progress or summary");
+    std::string shard;
+    run_cmd->add_option("--shard", shard, "run only shard i of M (i/M: jobs at positions i mod M) into DB.shard-i-of-M.db")
+        ->check([](const std::string& text) -> std::string {
+            int i = 0, m = 0;
+            char slash = 0;
+            std::istringstream in(text);
+            if (!(in >> i >> slash >> m) || slash != '/' || !in.eof() || m < 1 || i < 0 || i >= m) {
+                return "expected i/M with 0 <= i < M";
+            }
+            return {};
+        });
+
+    sr::slurm::SubmitRequest submit;
+    std::string submit_db, submit_out = "results";
+    bool submit_array = false;
+    auto* submit_cmd = app.add_subcommand("submit", "submit a sweep to Slurm (one MPI allocation, or a job array)");
+    submit_cmd->add_option("sweep", submit.sweep_file, "sweep file (YAML)")->required();
+    auto* ranks_opt = submit_cmd->add_option("--ranks", submit.script.ranks, "MPI mode: ranks (rank 0 coordinates)")
+                          ->check(CLI::PositiveNumber)->capture_default_str();
+    auto* array_opt = submit_cmd->add_flag("--array", submit_array, "array mode: shards as array tasks, then a merge job");
+    ranks_opt->excludes(array_opt);
+    submit_cmd->add_option("--shards", submit.shards, "array mode: number of shards (default: one per job, at most 1000)")
+        ->check(CLI::PositiveNumber)->needs(array_opt);
+    submit_cmd->add_option("--max-parallel", submit.script.max_parallel, "array mode: tasks running at once (%K)")
+        ->check(CLI::PositiveNumber)->needs(array_opt);
+    submit_cmd->add_option("--cpus-per-task", submit.script.cpus_per_task, "array mode: threads per task")
+        ->check(CLI::PositiveNumber)->needs(array_opt);
+    submit_cmd->add_option("--max-array-size", submit.max_array_size, "array size limit (default: the site's MaxArraySize)")
+        ->check(CLI::PositiveNumber);
+    submit_cmd->add_option("--launcher", submit.script.launcher, "MPI mode: mpirun or srun")
+        ->check(CLI::IsMember({"mpirun", "srun"}))->capture_default_str();
+    submit_cmd->add_option("--time", submit.script.time, "time limit (HH:MM:SS, D-HH:MM:SS, minutes)");
+    submit_cmd->add_option("--partition", submit.script.partition, "partition");
+    submit_cmd->add_option("--account", submit.script.account, "account");
+    submit_cmd->add_option("--mem", submit.script.mem, "memory per node (e.g. 4G)");
+    submit_cmd->add_option("--sbatch-arg", submit.script.sbatch_args, "extra #SBATCH option (repeatable), e.g. --qos=debug");
+    submit_cmd->add_option("--grace", submit.script.grace_seconds, "seconds before the time limit when the run is told to checkpoint and stop")
+        ->check(CLI::PositiveNumber)->capture_default_str();
+    submit_cmd->add_option("--max-requeues", submit.script.max_requeues, "a stopped run requeues itself at most this often")
+        ->check(CLI::NonNegativeNumber)->capture_default_str();
+    int submit_retries = 0;
+    double submit_timeout = 0;
+    submit_cmd->add_option("--retries", submit_retries, "passed to run")->check(CLI::NonNegativeNumber);
+    submit_cmd->add_option("--timeout", submit_timeout, "passed to run")->check(CLI::PositiveNumber);
+    submit_cmd->add_flag("--dry-run", submit.dry_run, "write and print the scripts, submit nothing");
+    submit_cmd->add_option("--db", submit_db, "SQLite index (default: OUT/index.db)");
+    submit_cmd->add_option("--out", submit_out, "results folder")->capture_default_str();
+
+    std::string merge_sweep, merge_db, merge_out = "results";
+    auto* merge_cmd = app.add_subcommand("merge", "fold shard databases (DB.shard-i-of-M.db) into the index");
+    merge_cmd->add_option("sweep", merge_sweep, "sweep file (optional: registers its jobs first)");
+    merge_cmd->add_option("--db", merge_db, "SQLite index (default: OUT/index.db)");
+    merge_cmd->add_option("--out", merge_out, "results folder")->capture_default_str();
 
     std::string expand_file, expand_format = "table";
     auto* expand_cmd = app.add_subcommand("expand", "print a sweep's jobs without running anything");
@@ -218,8 +274,23 @@ int main(int argc, char** argv) {
             run.db_path = db;
             if (timeout > 0) run.timeout_seconds = timeout;
             run.stop_requested = &g_stop;
+            if (!shard.empty()) {
+                char slash = 0;
+                std::istringstream(shard) >> run.shard_index >> slash >> run.shard_count;
+            }
+            // Inside a Slurm allocation: no job starts that cannot finish in the time left.
+            if (std::getenv("SLURM_JOB_ID") != nullptr) run.remaining_seconds = sr::slurm::remaining_walltime;
             return run_command(run, threads, argc, argv);
         }
+        if (*submit_cmd) {
+            submit.script.mode = submit_array ? sr::slurm::Mode::array : sr::slurm::Mode::mpi;
+            submit.db_path = submit_db;
+            submit.out_dir = submit_out;
+            if (submit_retries > 0) submit.script.run_args.insert(submit.script.run_args.end(), {"--retries", std::to_string(submit_retries)});
+            if (submit_timeout > 0) submit.script.run_args.insert(submit.script.run_args.end(), {"--timeout", sr::Json(submit_timeout).dump()});
+            return sr::slurm::submit(submit);
+        }
+        if (*merge_cmd) return sr::slurm::merge(merge_sweep, merge_db, merge_out);
         if (*expand_cmd) return cmd_expand(expand_file, expand_format);
         if (*models_cmd) return cmd_models();
         if (*status_cmd) return cmd_status(db);

@@ -8,6 +8,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace sr {
 
@@ -53,12 +54,32 @@ public:
         if (progress_) progress_(fraction);
     }
 
+    // Checkpoints (optional; see docs/slurm.md). A model that can save and restore its state calls
+    // load_checkpoint() once at its start and resumes from the state it returns; at its cancellation
+    // points it calls save_checkpoint() when stop_requested() (SIGTERM, e.g. Slurm's time-limit
+    // warning) and then check_cancelled(). It may also save every N steps to survive SIGKILL. The
+    // file sits next to the job's payload (<key>.ckpt) and is deleted once the job is done.
+    bool stop_requested() const {
+        return stop_flag_ != nullptr && stop_flag_->load(std::memory_order_relaxed);
+    }
+    // Empty: checkpoints not available here (the model then just runs from the start).
+    const std::filesystem::path& checkpoint_path() const { return checkpoint_path_; }
+    void set_checkpoint_path(std::filesystem::path path) { checkpoint_path_ = std::move(path); }
+    // The last saved state, if any.
+    std::optional<std::string> load_checkpoint() const;
+    // Atomic: temp name, fsync, rename. Does nothing without a checkpoint path.
+    void save_checkpoint(std::string_view state) const;
+    // A checkpoint was loaded or saved during this run (the worker deletes it once the job is done).
+    bool checkpoint_used() const { return checkpoint_used_; }
+
 private:
     std::optional<Clock::time_point> deadline_;
     const std::atomic<bool>* stop_flag_ = nullptr;
     std::filesystem::path work_dir_;
     ProgressFn progress_;
     JobIdentity job_;
+    std::filesystem::path checkpoint_path_;
+    mutable bool checkpoint_used_ = false;
 };
 
 }  // namespace sr

@@ -11,6 +11,8 @@
 
 #include <cstdio>
 #include <iostream>
+#include <map>
+#include <set>
 #include <sstream>
 
 namespace sr {
@@ -65,6 +67,73 @@ private:
     int fd_ = -1;
 };
 
+// Keeps jobs from starting when the allocation has too little time left for them: the estimate is
+// the model's cost times the seconds per unit of cost its finished jobs took (from the index,
+// refreshed as jobs finish). Models without finished jobs have no estimate and always start.
+class TimeBudgetSource final : public JobSource {
+public:
+    TimeBudgetSource(JobSource& inner, Store& store, double remaining_seconds)
+        : inner_(inner), store_(store), remaining_(remaining_seconds), start_(Clock::now()) {}
+
+    std::optional<Job> next() override {
+        while (std::optional<Job> job = inner_.next()) {
+            refresh();
+            const auto it = seconds_per_cost_.find(job->model);
+            const double left = remaining_ - std::chrono::duration<double>(Clock::now() - start_).count();
+            if (it != seconds_per_cost_.end() && it->second * job->cost > left) {
+                if (skipped_++ == 0) {
+                    std::cerr << "not starting " << job->model << " jobs estimated at "
+                              << duration_text(it->second * job->cost) << ": " << duration_text(std::max(left, 0.0))
+                              << " left in the allocation\n";
+                }
+                continue;  // stays pending for the next allocation
+            }
+            return job;
+        }
+        return std::nullopt;
+    }
+    void on_outcome(const Job& job, Outcome outcome) override { inner_.on_outcome(job, outcome); }
+    bool exhausted() const override { return inner_.exhausted(); }
+    std::size_t skipped() const { return skipped_; }
+
+private:
+    using Clock = std::chrono::steady_clock;
+    void refresh() {
+        if (Clock::now() - last_refresh_ < std::chrono::seconds(2)) return;
+        last_refresh_ = Clock::now();
+        seconds_per_cost_.clear();
+        auto select = store_.connection().prepare(R"sql(
+            SELECT model, avg(wall_seconds / cost) FROM jobs
+            WHERE status = 'done' AND wall_seconds IS NOT NULL AND cost > 0 GROUP BY model)sql");
+        while (select.step()) seconds_per_cost_[select.get_text(0)] = select.get_double(1);
+    }
+
+    JobSource& inner_;
+    Store& store_;
+    double remaining_;
+    Clock::time_point start_;
+    Clock::time_point last_refresh_{};
+    std::map<std::string, double> seconds_per_cost_;
+    std::size_t skipped_ = 0;
+};
+
+// Keys of jobs done in the main index (an array task skips them); none when there is no index yet.
+std::set<std::string> done_in_main_index(const fs::path& db_path, const std::string& sweep) {
+    std::set<std::string> done;
+    if (!fs::exists(db_path)) return done;
+    try {
+        Store main(db_path.string(), /*read_only=*/true);
+        const auto id = main.find_sweep(sweep);
+        if (!id) return done;
+        for (const auto& [key, state] : main.job_states(*id)) {
+            if (state.status == JobStatus::done) done.insert(key);
+        }
+    } catch (const std::exception& e) {
+        std::cerr << "warning: " << db_path.string() << ": cannot read done jobs: " << e.what() << '\n';
+    }
+    return done;
+}
+
 void check_writable_folder(const fs::path& dir, const std::string& what) {
     std::error_code ec;
     fs::create_directories(dir, ec);
@@ -73,6 +142,10 @@ void check_writable_folder(const fs::path& dir, const std::string& what) {
 }
 
 }  // namespace
+
+fs::path shard_db_path(const fs::path& db_path, int shard_index, int shard_count) {
+    return db_path.string() + ".shard-" + std::to_string(shard_index) + "-of-" + std::to_string(shard_count) + ".db";
+}
 
 int run_sweep(const RunRequest& request) {
     // Everything that can be wrong with the input is found before anything is written.
@@ -90,7 +163,24 @@ int run_sweep(const RunRequest& request) {
     }
 
     const fs::path out_dir = request.out_dir;
-    const fs::path db_path = request.db_path.empty() ? out_dir / "index.db" : request.db_path;
+    fs::path db_path = request.db_path.empty() ? out_dir / "index.db" : request.db_path;
+    if (request.shard_count > 0) {
+        if (request.shard_index < 0 || request.shard_index >= request.shard_count) {
+            std::cerr << "error: --shard " << request.shard_index << '/' << request.shard_count
+                      << ": the shard must be in [0, " << request.shard_count << ")\n";
+            return 2;
+        }
+        // Position in the expansion order, modulo the shard count: the same partition every time.
+        const std::set<std::string> done = done_in_main_index(db_path, spec.name);
+        std::vector<Job> mine;
+        for (std::size_t i = 0; i < jobs.size(); ++i) {
+            if (static_cast<int>(i % static_cast<std::size_t>(request.shard_count)) != request.shard_index) continue;
+            if (done.count(jobs[i].key) != 0) continue;
+            mine.push_back(std::move(jobs[i]));
+        }
+        jobs = std::move(mine);
+        db_path = shard_db_path(db_path, request.shard_index, request.shard_count);
+    }
     std::unique_ptr<IndexLock> lock;
     std::unique_ptr<Store> store;
     std::int64_t sweep_id = 0;
@@ -124,12 +214,22 @@ int run_sweep(const RunRequest& request) {
                   << " to run; index " << db_path.string() << '\n';
     }
     RunSummary summary;
+    std::size_t skipped_for_time = 0;
     if (to_run_count > 0) {
         StaticJobSource source(std::move(to_run), request.retries);
         CoordinatorOptions options;
         options.stop_requested = request.stop_requested;
         if (!request.quiet) options.on_progress = progress_printer();
-        summary = coordinate(source, to_run_count, *request.pool, *store, sweep_id, options);
+        std::optional<double> remaining;
+        if (request.remaining_seconds) remaining = request.remaining_seconds();
+        if (remaining) {
+            if (!request.quiet) std::cerr << "allocation: " << duration_text(*remaining) << " left\n";
+            TimeBudgetSource budget(source, *store, *remaining);
+            summary = coordinate(budget, to_run_count, *request.pool, *store, sweep_id, options);
+            skipped_for_time = budget.skipped();
+        } else {
+            summary = coordinate(source, to_run_count, *request.pool, *store, sweep_id, options);
+        }
     }
 
     const auto states = store->job_states(sweep_id);
@@ -152,7 +252,7 @@ int run_sweep(const RunRequest& request) {
                   << "payloads: " << fs::absolute(out_dir / spec.name).string() << "/\n"
                   << "see:      sweep_runner results " << db_path.string() << " --sweep " << spec.name << '\n';
     }
-    if (summary.stopped && other > 0) return 3;
+    if ((summary.stopped || skipped_for_time > 0) && other > 0) return 3;
     if (failed > 0 || other > 0) return 1;
     return 0;
 }

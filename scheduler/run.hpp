@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -21,10 +22,21 @@ struct RunRequest {
     // The transport (threads or MPI ranks), owned by the caller so that MPI workers are released
     // however the run ends; its workers write payloads under out_dir.
     WorkerPool* pool = nullptr;
+    // Shard `shard_index` of `shard_count` (Slurm array task): only the jobs whose position in the
+    // expansion is shard_index modulo shard_count, recorded in their own database next to the main
+    // one (shard_db_path); jobs already done in the main database are skipped. 0: no sharding.
+    int shard_index = 0;
+    int shard_count = 0;
+    // Inside an allocation: seconds of walltime left (nullopt: unknown or unlimited), asked once at
+    // the start. A job whose estimated cost exceeds the time left is not started.
+    std::function<std::optional<double>()> remaining_seconds;
 };
 
+// <db>.shard-<i>-of-<M>.db
+std::filesystem::path shard_db_path(const std::filesystem::path& db_path, int shard_index, int shard_count);
+
 // Exit codes: 0 every job of the sweep done; 1 some failed; 2 invalid input (nothing written);
-// 3 stopped by a signal before the sweep finished.
+// 3 stopped before the sweep finished (a signal, or too little allocation time left for the rest).
 int run_sweep(const RunRequest& request);
 
 }  // namespace sr

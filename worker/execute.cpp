@@ -8,6 +8,10 @@
 
 namespace sr {
 
+std::filesystem::path checkpoint_path(const std::filesystem::path& out_dir, const Job& job) {
+    return std::filesystem::absolute(job_dir(out_dir, job)).string() + ".ckpt";
+}
+
 JobOutcome execute_job(const Job& job, const std::filesystem::path& out_dir,
                        const std::atomic<bool>* stop_flag, int rank) {
     using Clock = std::chrono::steady_clock;
@@ -25,8 +29,10 @@ JobOutcome execute_job(const Job& job, const std::filesystem::path& out_dir,
     try {
         const ModelPtr model = builtin_models().find(job.model);
         if (!model) throw std::runtime_error("unknown model '" + job.model + "'");
-        RunContext context(deadline, stop_flag, std::filesystem::absolute(job_dir(out_dir, job)));
+        const auto dir = std::filesystem::absolute(job_dir(out_dir, job));
+        RunContext context(deadline, stop_flag, dir);
         context.set_job({job.sweep, job.key, job.index});
+        context.set_checkpoint_path(dir.string() + ".ckpt");  // = checkpoint_path(out_dir, job)
         const Result result = model->run(job.params, context);
         for (const auto& [name, value] : result.metrics) {
             if (!std::isfinite(value)) {
@@ -41,6 +47,10 @@ JobOutcome execute_job(const Job& job, const std::filesystem::path& out_dir,
         }
         outcome.metrics = result.metrics;
         outcome.outcome = Outcome::done;
+        if (context.checkpoint_used()) {  // done: nothing to resume any more
+            std::error_code ignored;
+            std::filesystem::remove(context.checkpoint_path(), ignored);
+        }
     } catch (const JobCancelled& e) {
         if (e.reason == JobCancelled::Reason::timeout) {
             outcome.outcome = Outcome::failed;
@@ -48,6 +58,7 @@ JobOutcome execute_job(const Job& job, const std::filesystem::path& out_dir,
         } else {
             outcome.outcome = Outcome::interrupted;
             outcome.error = e.what();
+            if (std::filesystem::exists(checkpoint_path(out_dir, job))) outcome.error += "; checkpoint saved";
         }
     } catch (const std::exception& e) {
         outcome.outcome = Outcome::failed;

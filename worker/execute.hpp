@@ -8,6 +8,9 @@
 
 namespace sr {
 
+// Where a job's model keeps its checkpoint (next to the payload, <key>.ckpt).
+std::filesystem::path checkpoint_path(const std::filesystem::path& out_dir, const Job& job);
+
 JobOutcome execute_job(const Job& job, const std::filesystem::path& out_dir,
                        const std::atomic<bool>* stop_flag, int rank);
 

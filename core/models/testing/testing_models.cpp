@@ -2,7 +2,9 @@
 
 #include "core/rng.hpp"
 
+#include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
@@ -137,6 +139,78 @@ private:
     };
 };
 
+
+// A long loop of deterministic random steps that checkpoints: on a stop request (SIGTERM) it saves
+// its state (step, accumulators, generator state, trace) and stops; run again, it resumes from the
+// checkpoint, and the result is bitwise that of an uninterrupted run. Optionally it also saves every
+// `checkpoint_every` steps (survives SIGKILL). `step_seconds` of sleep per step makes it long.
+class CounterModel final : public Model {
+public:
+    const ModelInfo& info() const override { return info_; }
+
+    double estimate_cost(const Params& params) const override {
+        return static_cast<double>(get_int(params, "steps")) * get_real(params, "step_seconds");
+    }
+
+    Result run(const Params& params, RunContext& context) const override {
+        const long long steps = get_int(params, "steps");
+        const long long every = get_int(params, "checkpoint_every");
+        const double step_seconds = get_real(params, "step_seconds");
+        const long long trace_every = std::max<long long>(1, steps / 64);
+
+        long long step = 0;
+        double sum = 0;
+        std::uint64_t mix = 0;
+        std::vector<double> trace;
+        Rng rng({static_cast<std::uint64_t>(get_int(params, "seed")), 0x636f756e746572ULL});
+        if (const auto saved = context.load_checkpoint()) {
+            const Json state = Json::parse(*saved);
+            step = state.at("step").get<long long>();
+            sum = state.at("sum").get<double>();
+            mix = state.at("mix").get<std::uint64_t>();
+            trace = state.at("trace").get<std::vector<double>>();
+            rng.set_state(state.at("rng").get<Rng::State>());
+            std::fprintf(stderr, "testing.counter %s: resumed from checkpoint at step %lld\n",
+                         context.job().key.substr(0, 12).c_str(), step);
+        }
+        auto save = [&] {
+            const Json state = {{"step", step}, {"sum", sum}, {"mix", mix}, {"trace", trace},
+                                {"rng", rng.state()}};
+            context.save_checkpoint(state.dump());
+        };
+        for (; step < steps; ++step) {
+            // Cancellation point at the top of a step: the state is exactly "steps [0, step) done".
+            if (context.stop_requested()) save();
+            context.check_cancelled();
+            if (every > 0 && step > 0 && step % every == 0) save();
+            sum += rng.uniform() * static_cast<double>(1 + step % 7);
+            mix = (mix ^ rng.next_u64()) * 0x9e3779b97f4a7c15ULL;
+            if (step % trace_every == 0) trace.push_back(sum);
+            if (step_seconds > 0) std::this_thread::sleep_for(std::chrono::duration<double>(step_seconds));
+            context.report_progress(static_cast<double>(step + 1) / static_cast<double>(steps));
+        }
+        Result result;
+        result.metrics = {{"sum", sum}, {"mix", static_cast<double>(mix >> 11)}, {"steps", static_cast<double>(steps)}};
+        const std::size_t n = trace.size();
+        result.arrays.emplace("trace", Array::real({n}, std::move(trace)));
+        return result;
+    }
+
+private:
+    ModelInfo info_{
+        "testing.counter",
+        1,
+        "Deterministic random steps with checkpoint/restore (resumes bitwise after SIGTERM).",
+        {
+            {"steps", ParamType::integer, 1000, 0, 1e12, "number of steps"},
+            {"step_seconds", ParamType::real, 0.0, 0.0, 60.0, "sleep per step"},
+            {"checkpoint_every", ParamType::integer, 0, 0, 1e12, "also save every N steps (0: only on stop)"},
+            {"seed", ParamType::integer, 0, 0, 1e15, "generator seed"},
+            {"tag", ParamType::real, 0.0, {}, {}, "distinguishes otherwise identical jobs"},
+        },
+    };
+};
+
 }  // namespace
 
 double testing_arith_noise(long long seed) {
@@ -146,7 +220,8 @@ double testing_arith_noise(long long seed) {
 
 std::vector<ModelPtr> make_testing_models() {
     return {std::make_shared<ArithModel>(), std::make_shared<FailModel>(),
-            std::make_shared<SleepModel>(), std::make_shared<NoopModel>()};
+            std::make_shared<SleepModel>(), std::make_shared<NoopModel>(),
+            std::make_shared<CounterModel>()};
 }
 
 }  // namespace sr

@@ -7,7 +7,7 @@
 
 namespace sr {
 
-// testing.arith, testing.fail, testing.sleep, testing.noop
+// testing.arith, testing.fail, testing.sleep, testing.noop, testing.counter (checkpoints)
 std::vector<ModelPtr> make_testing_models();
 
 // The value testing.arith reports as "noise" for a seed; tests recompute expected metrics with it.
