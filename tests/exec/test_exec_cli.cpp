@@ -9,7 +9,9 @@
 #include <chrono>
 #include <csignal>
 #include <fcntl.h>
+#include <map>
 #include <set>
+#include <sstream>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <thread>
@@ -195,7 +197,7 @@ TEST(ExecCli, ResumeAfterKill9LeavesNoOrphansAndRunsEachJobOnce) {
         std::vector<int> left;
         // (Checked well within a job's own run time, 0.6 s of sleep: a surviving orphan would be seen.)
         for (int i = 0; i < 12; ++i) {
-            left = processes_mentioning(out.string());
+            left = processes_mentioning((out / "exec_slow").string() + "/");
             if (left.empty()) break;
             std::this_thread::sleep_for(std::chrono::milliseconds(20));
         }
@@ -223,17 +225,81 @@ TEST(ExecCli, ResumeAfterKill9LeavesNoOrphansAndRunsEachJobOnce) {
 }
 
 #ifdef SWEEP_RUNNER_WITH_MPI
-TEST(ExecCli, MpiMode) {
+int parent_of(int pid) {
+    const std::string stat = slurp("/proc/" + std::to_string(pid) + "/stat");
+    const auto close = stat.rfind(')');
+    if (close == std::string::npos) return -1;
+    std::istringstream rest(stat.substr(close + 2));
+    std::string state;
+    int ppid = -1;
+    rest >> state >> ppid;
+    return ppid;
+}
+
+// mpirun -n 3: rank 0 coordinates, ranks 1-2 each spawn programs. One worker rank is killed with
+// SIGKILL mid-sweep (its program dies with it, the MPI job goes down); a second mpirun finishes the
+// sweep without redoing what was recorded done.
+TEST(ExecCli, MpiModeWithResumeAfterKill9OfARank) {
+    setenv("OMPI_ALLOW_RUN_AS_ROOT", "1", 1);
+    setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 1);
+    setenv("OMPI_MCA_btl_tcp_if_include", "lo", 1);
+    setenv("OMPI_MCA_oob_tcp_if_include", "lo", 1);
+    if (std::system("command -v mpirun >/dev/null 2>&1") != 0) GTEST_SKIP() << "mpirun not installed";
     TempDir tmp;
+    const fs::path sweep = tmp.path / "slow.yaml";
+    spit(sweep, "name: exec_slow\nmodel: exec\n"
+                "command: [/usr/bin/python3, " + script("quadratic.py") + ", \"{params_file}\", \"{output_file}\"]\n"
+                "env: {PYTHONPATH: " + tools_dir() + "}\n"
+                "params: {sleep: 0.6, epochs: 3}\n"
+                "grid:\n  x: [0, 1, 2, 3, 4, 5]\n  seed: [1, 2]\n");
     const fs::path db = tmp.path / "index.db", out = tmp.path / "out", log = tmp.path / "log.txt";
-    const Output ran = run({"/usr/bin/mpirun", "--oversubscribe", "-n", "3", SWEEP_RUNNER_BINARY, "run",
-                            source_dir + "/sweeps/examples/exec_quadratic.yaml", "--db", db.string(), "--out",
-                            out.string(), "-q"},
-                           log);
-    ASSERT_EQ(ran.exit_code, 0) << ran.text;
-    const Json rows = results_json(db, "exec_quadratic", log);
-    ASSERT_EQ(rows.size(), 20u);
+    const std::vector<std::string> args = {"mpirun", "--oversubscribe", "-n", "3", SWEEP_RUNNER_BINARY, "run",
+                                           sweep.string(), "--db", db.string(), "--out", out.string(), "-q"};
+    std::vector<std::string> mpirun_args = args;
+    mpirun_args[0] = "/usr/bin/mpirun";
+    const std::string programs = (out / "exec_slow").string() + "/";
+
+    const pid_t pid = start(mpirun_args, tmp.path / "run.txt");
+    ASSERT_GT(pid, 0);
+    int rank = -1;
+    const auto give_up = Clock::now() + std::chrono::seconds(60);
+    while (Clock::now() < give_up) {
+        if (payloads(out).size() >= 2) {
+            const std::vector<int> running = processes_mentioning(programs);
+            if (!running.empty()) rank = parent_of(running.front());
+            if (rank > 0) break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    ASSERT_GT(rank, 0) << "no running program found: " << slurp(tmp.path / "run.txt");
+    kill(rank, SIGKILL);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    EXPECT_FALSE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "a dead worker rank takes the MPI job down";
+    std::vector<int> left;
+    for (int i = 0; i < 12; ++i) {
+        left = processes_mentioning(programs);
+        if (left.empty()) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    EXPECT_TRUE(left.empty()) << left.size() << " programs survived, e.g. pid " << left.front();
+
+    std::map<fs::path, fs::file_time_type> before;
+    for (const Json& row : results_json(db, "exec_slow", log)) {
+        if (row["status"] != "done") continue;
+        const std::string key = row["key"];
+        const fs::path p = out / "exec_slow" / key.substr(0, 2) / (key + ".h5");
+        before.emplace(p, fs::last_write_time(p));
+    }
+    ASSERT_LT(before.size(), 12u);
+
+    const Output resumed = run(mpirun_args, log);
+    ASSERT_EQ(resumed.exit_code, 0) << resumed.text;
+    const Json rows = results_json(db, "exec_slow", log);
+    ASSERT_EQ(rows.size(), 12u);
     for (const Json& row : rows) EXPECT_EQ(row["status"], "done") << row;
+    EXPECT_EQ(payloads(out).size(), 12u);
+    for (const auto& [path, time] : before) EXPECT_EQ(fs::last_write_time(path), time) << path;
 }
 #endif
 

@@ -199,10 +199,27 @@ TEST(ExecRun, HostileValuesArriveVerbatimAsOneArgument) {
     EXPECT_FALSE(fs::exists(tmp.path / "pwned"));
     EXPECT_FALSE(fs::exists(tmp.path / "pwned2"));
     // As part of a path in the job folder, the same values are refused before anything runs.
-    for (const std::string& bad : {"../../etc/passwd", "..", "/abs", "a/b"}) {
+    for (const char* bad : {"../../etc/passwd", "..", "/abs", "a/b"}) {
         const Json params = exec_params({python, "{job_dir}/{param:v}.txt"}, {{"v", bad}});
         EXPECT_THROW(sr::make_exec_model()->validate(params), sr::ParamError) << bad;
     }
+}
+
+TEST(ExecRun, ResultFilesOfTheProgramsOwnMaking) {
+    // An ngclearn-style script that saves .npy files into a folder it is given: outputs.files reads
+    // them (0-d arrays are metrics) and {output_file} is then optional.
+    TempDir tmp;
+    const std::vector<std::string> command = {
+        python, "-c",
+        "import numpy as np, os, sys; d = sys.argv[1]; os.makedirs(d + '/curves', exist_ok=True); "
+        "np.save(d + '/curves/acc.npy', np.array([0.5, 0.75])); np.save(d + '/final.npy', np.float64(0.75))",
+        "{job_dir}"};
+    const sr::Result r =
+        run(exec_params(command, {}, {{"outputs", {{"files", {"curves/acc.npy", "final.npy"}}}}}), tmp.path);
+    EXPECT_EQ(r.arrays.at("acc").reals(), (std::vector<double>{0.5, 0.75}));
+    EXPECT_EQ(r.metrics.at("final"), 0.75);
+    const std::string e = failure(exec_params(command, {}, {{"outputs", {{"files", {"missing.npy"}}}}}), tmp.path);
+    EXPECT_EQ(e.substr(0, e.find('\n')), "'" + python + "' exited 0 but wrote no missing.npy (listed in outputs.files)");
 }
 
 TEST(ExecRun, WorkdirEnvAndIdentityPlaceholders) {

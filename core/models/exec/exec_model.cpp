@@ -185,11 +185,19 @@ public:
 
         Result result;
         try {
-            if (!fs::exists(values.output_file)) {
+            // With outputs.files the program may write only those (files of its own making); then
+            // {output_file} is optional, else it is the result.
+            if (fs::exists(values.output_file)) {
+                exec::read_result_file(values.output_file, result);
+            } else if (config.files.empty()) {
                 throw std::runtime_error(program + " exited 0 but wrote no output file " + values.output_file.string());
             }
-            exec::read_result_file(values.output_file, result);
-            for (const std::string& f : config.files) exec::read_result_file(dir / f, result);
+            for (const std::string& f : config.files) {
+                if (!fs::exists(dir / f)) {
+                    throw std::runtime_error(program + " exited 0 but wrote no " + f + " (listed in outputs.files)");
+                }
+                exec::read_result_file(dir / f, result);
+            }
             for (const std::string& m : config.required_metrics) {
                 if (!result.metrics.count(m)) throw std::runtime_error("the program reported no metric '" + m + "' (required by outputs.metrics)");
             }

@@ -1,5 +1,6 @@
 #include "core/models/exec/process.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -132,8 +133,14 @@ ProcessResult run_process(const ProcessSpec& spec, const std::function<StopReaso
     const std::string out_path = spec.stdout_path.string();
     const std::string err_path = spec.stderr_path.string();
 
+    const int max_fd = static_cast<int>(std::min<long>(::sysconf(_SC_OPEN_MAX), 65536));
     int pipe_fds[2];
     if (::pipe2(pipe_fds, O_CLOEXEC) != 0) throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
+    if (pipe_fds[1] < 3) {  // a parent started with stdin/stdout closed: keep the report pipe clear of 0-2
+        const int moved = ::fcntl(pipe_fds[1], F_DUPFD_CLOEXEC, 3);
+        ::close(pipe_fds[1]);
+        pipe_fds[1] = moved;
+    }
     const pid_t parent = ::getpid();
     const auto started = Clock::now();
     const pid_t pid = ::fork();
@@ -165,8 +172,10 @@ ProcessResult run_process(const ProcessSpec& spec, const std::function<StopReaso
         const int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
         if (err < 0 || ::dup2(err, 2) < 0) child_fail(report, 3);
         // Nothing of the parent's (database, other jobs' files) leaks into the program.
-        if (report > 3) ::close_range(3, static_cast<unsigned>(report - 1), 0);
-        ::close_range(static_cast<unsigned>(report + 1), ~0U, 0);
+        if (::close_range(static_cast<unsigned>(report + 1), ~0U, 0) != 0) {
+            for (int fd = report + 1; fd < max_fd; ++fd) ::close(fd);  // kernels before 5.9
+        }
+        for (int fd = 3; fd < report; ++fd) ::close(fd);
         ::execve(program.c_str(), argv.data(), envp.data());
         child_fail(report, 4);
     }
