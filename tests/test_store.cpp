@@ -1,8 +1,10 @@
 // The SQLite index: schema version and migration, registering and retiring jobs, crash recovery of
-// `running` jobs, batched commits, metrics, the results query (bound parameters only) and formats.
+// `running` jobs, batched commits, metrics, the results query (bound parameters only) and formats;
+// the job source and the coordinator loop against the index with a scripted worker pool.
 #include "core/sha256.hpp"
 #include "db/query.hpp"
 #include "db/store.hpp"
+#include "scheduler/coordinator.hpp"
 #include "test_util.hpp"
 
 #include <gtest/gtest.h>
@@ -414,6 +416,138 @@ TEST(Formats, JsonAndTable) {
               "key           x            m\n"
               "aaaaaaaaaaaa  0.25         -\n"
               "bbbbbbbbbbbb  1.23457e+06  2\n");
+}
+
+}  // namespace
+}  // namespace sr
+
+// --- job source and coordinator (with a scripted pool instead of threads) -----------------------
+
+namespace sr {
+namespace {
+
+TEST(StaticJobSource, LongestFirstAndRetriesUpToTheLimit) {
+    std::vector<Job> jobs = {make_job("a", 0, {}), make_job("b", 1, {}), make_job("c", 2, {}), make_job("d", 3, {})};
+    jobs[0].cost = 1;
+    jobs[1].cost = 5;
+    jobs[2].cost = 2;
+    jobs[3].cost = 5;
+    StaticJobSource source(jobs, /*retries=*/1);
+    std::vector<std::string> order;
+    while (auto j = source.next()) order.push_back(j->key);
+    EXPECT_EQ(order, (std::vector<std::string>{"b", "d", "c", "a"}));  // stable among equal costs
+    EXPECT_TRUE(source.exhausted());
+    source.on_outcome(jobs[0], Outcome::failed);  // attempt 1 of 2: again
+    source.on_outcome(jobs[1], Outcome::done);
+    source.on_outcome(jobs[2], Outcome::interrupted);  // stopped: not retried in this run
+    EXPECT_FALSE(source.exhausted());
+    auto again = source.next();
+    ASSERT_TRUE(again.has_value());
+    EXPECT_EQ(again->key, "a");
+    EXPECT_EQ(again->attempts, 1);
+    source.on_outcome(*again, Outcome::failed);  // attempt 2 of 2: done trying
+    EXPECT_FALSE(source.next().has_value());
+    EXPECT_TRUE(source.exhausted());
+}
+
+// Runs every submitted job at the next poll: it starts and finishes (failing odd indices), or
+// comes back unstarted after a stop request.
+class ScriptedPool final : public WorkerPool {
+public:
+    std::size_t workers() const override { return 2; }
+    std::size_t free_slots() const override { return stopped_ ? 0 : 4 - queue_.size(); }
+    void submit(Job job) override { queue_.push_back(std::move(job)); }
+    PoolEvents poll(std::chrono::milliseconds) override {
+        PoolEvents events;
+        for (Job& job : queue_) {
+            if (stopped_) {
+                events.returned.push_back(job.key);
+                continue;
+            }
+            events.started.push_back({job.key, "pool", 1, 10.0});
+            JobOutcome o;
+            o.key = job.key;
+            o.outcome = job.index % 2 ? Outcome::failed : Outcome::done;
+            if (job.index % 2) o.error = "odd";
+            else o.metrics["twice"] = 2.0 * static_cast<double>(job.index);
+            events.finished.push_back(std::move(o));
+            ++ran;
+        }
+        queue_.clear();
+        return events;
+    }
+    void request_stop() override { stopped_ = true; }
+    int ran = 0;
+
+private:
+    std::vector<Job> queue_;
+    bool stopped_ = false;
+};
+
+TEST(Coordinator, RecordsEveryOutcomeAndRetries) {
+    TempDir dir;
+    Store store((dir / "i.db").string());
+    const auto id = store.register_sweep("s", "/s.yaml", "1");
+    std::vector<Job> jobs;
+    for (int i = 0; i < 10; ++i) jobs.push_back(make_job("k" + std::to_string(i), i, {{"i", i}}));
+    store.register_jobs(id, jobs);
+    StaticJobSource source(jobs, /*retries=*/2);
+    ScriptedPool pool;
+    std::vector<Progress> reports;
+    CoordinatorOptions options;
+    options.on_progress = [&](const Progress& p, bool final) {
+        if (final) reports.push_back(p);
+    };
+    options.commit_batch = 3;
+    const RunSummary summary = coordinate(source, jobs.size(), pool, store, id, options);
+    EXPECT_EQ(summary.done, 5u);
+    EXPECT_EQ(summary.failed, 15u);  // 5 odd jobs x 3 attempts
+    EXPECT_FALSE(summary.stopped);
+    EXPECT_EQ(pool.ran, 20);
+    ASSERT_EQ(reports.size(), 1u);
+    EXPECT_EQ(reports[0].done, 5u);
+    EXPECT_EQ(reports[0].failed, 15u);
+    const auto states = store.job_states(id);
+    for (int i = 0; i < 10; ++i) {
+        const JobState& s = states.at("k" + std::to_string(i));
+        EXPECT_EQ(s.status, i % 2 ? JobStatus::failed : JobStatus::done) << i;
+        EXPECT_EQ(s.attempts, i % 2 ? 3 : 1) << i;
+    }
+    const ResultsTable t = query_results(store, "s", parse_where("status=done"), {"i", "twice"});
+    ASSERT_EQ(t.rows.size(), 5u);
+    EXPECT_EQ(Json(t.rows[4]).dump(), "[8,16.0]");
+}
+
+TEST(Coordinator, StopRequestLeavesUnstartedJobsPending) {
+    TempDir dir;
+    Store store((dir / "i.db").string());
+    const auto id = store.register_sweep("s", "/s.yaml", "1");
+    std::vector<Job> jobs;
+    for (int i = 0; i < 10; ++i) jobs.push_back(make_job("k" + std::to_string(i), 2 * i, {{"i", i}}));
+    store.register_jobs(id, jobs);
+    StaticJobSource source(jobs, 0);
+    ScriptedPool pool;
+    std::atomic<bool> stop{false};
+    CoordinatorOptions options;
+    options.stop_requested = &stop;
+    int polls = 0;
+    options.on_progress = [&](const Progress&, bool) {
+        if (++polls == 1) stop = true;  // after the first batch of 4
+    };
+    const RunSummary summary = coordinate(source, jobs.size(), pool, store, id, options);
+    EXPECT_TRUE(summary.stopped);
+    EXPECT_EQ(summary.done, 4u);
+    EXPECT_EQ(pool.ran, 4);
+    std::size_t done = 0, pending = 0;
+    for (const auto& [key, state] : store.job_states(id)) {
+        if (state.status == JobStatus::done) ++done;
+        if (state.status == JobStatus::pending) {
+            ++pending;
+            EXPECT_EQ(state.attempts, 0);
+        }
+    }
+    EXPECT_EQ(done, 4u);
+    EXPECT_EQ(pending, 6u);
 }
 
 }  // namespace
