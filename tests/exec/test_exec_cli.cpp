@@ -135,7 +135,9 @@ TEST(ExecCli, ExampleSweepEndToEnd) {
     ASSERT_EQ(formats.exit_code, 0) << formats.text;
     for (const Json& row : results_json(db, "exec_formats", log)) {
         EXPECT_EQ(row["status"], "done");
-        if (row["block"] != "json") EXPECT_DOUBLE_EQ(row["score"].get<double>(), row["k"].get<double>() / 2) << row;
+        if (row["block"] != "json") {
+            EXPECT_DOUBLE_EQ(row["score"].get<double>(), row["k"].get<double>() / 2) << row;
+        }
     }
 }
 
@@ -222,6 +224,34 @@ TEST(ExecCli, ResumeAfterKill9LeavesNoOrphansAndRunsEachJobOnce) {
     ASSERT_GE(before.size(), 2u);
     // Jobs done before a kill were not run again.
     for (const auto& [path, time] : before) EXPECT_EQ(fs::last_write_time(path), time) << path;
+}
+
+// Slurm array mode without sbatch: what each array task runs (`run --shard i/M`, here two shards at
+// once), then the merge job.
+TEST(ExecCli, SlurmShardsAndMerge) {
+    TempDir tmp;
+    const fs::path db = tmp.path / "index.db", out = tmp.path / "out", log = tmp.path / "log.txt";
+    const std::string sweep = source_dir + "/sweeps/examples/exec_quadratic.yaml";
+    std::vector<pid_t> tasks;
+    for (int i = 0; i < 2; ++i) {
+        tasks.push_back(start(cli({"run", sweep, "--db", db.string(), "--out", out.string(), "-j", "1", "-q",
+                                   "--shard", std::to_string(i) + "/2"}),
+                              tmp.path / ("shard" + std::to_string(i) + ".txt")));
+    }
+    for (std::size_t i = 0; i < tasks.size(); ++i) {
+        int status = 0;
+        waitpid(tasks[i], &status, 0);
+        EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << slurp(tmp.path / ("shard" + std::to_string(i) + ".txt"));
+    }
+    const Output merged = run(cli({"merge", sweep, "--db", db.string(), "--out", out.string()}), log);
+    ASSERT_EQ(merged.exit_code, 0) << merged.text;
+    const Json rows = results_json(db, "exec_quadratic", log);
+    ASSERT_EQ(rows.size(), 20u);
+    for (const Json& row : rows) {
+        EXPECT_EQ(row["status"], "done") << row;
+        EXPECT_DOUBLE_EQ(row["x_squared"].get<double>(), row["x"].get<double>() * row["x"].get<double>());
+    }
+    EXPECT_EQ(payloads(out).size(), 20u);
 }
 
 #ifdef SWEEP_RUNNER_WITH_MPI
