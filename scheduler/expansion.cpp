@@ -2,9 +2,12 @@
 
 #include "core/sha256.hpp"
 
+#include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <map>
 #include <sstream>
+#include <unordered_map>
 
 namespace sr {
 namespace {
@@ -69,29 +72,52 @@ void check_value(const ParamSpec& spec, Json& value) {
     }
 }
 
-void walk(const ModelInfo& info, const std::map<std::string, const ParamSpec*>& specs,
-          const std::vector<std::string>& names, Json& node, const std::string& prefix) {
-    for (auto& [key, value] : node.items()) {
-        const std::string dotted = prefix.empty() ? key : prefix + "." + key;
-        if (const auto it = specs.find(dotted); it != specs.end()) {
-            if (!value.is_null()) check_value(*it->second, value);
-            continue;
-        }
-        const auto child = specs.lower_bound(dotted + ".");
-        const bool has_children = child != specs.end() && child->first.rfind(dotted + ".", 0) == 0;
-        if (has_children && value.is_object()) {
-            walk(info, specs, names, value, dotted);
-            continue;
-        }
-        // An open model takes free-form parameters outside the subtrees its schema declares.
-        if (!has_children && info.open_params && prefix.empty()) continue;
-        std::string reason = has_children ? "expected a mapping of parameters"
-                                          : "unknown parameter of model '" + info.name + "'";
-        if (!has_children) {
-            if (auto guess = closest_match(dotted, names)) reason += " (did you mean '" + *guess + "'?)";
-        }
-        throw ParamError(dotted, reason);
+// A model's schema as a lookup table by dotted name. Expansion checks every job against it, so it
+// is built once per sweep, not once per job.
+class ParamChecker {
+public:
+    explicit ParamChecker(const ModelInfo& info) : info_(info) {
+        for (const ParamSpec& spec : info.params) specs_.emplace(spec.name, &spec);
     }
+
+    void check(Params& params) const { walk(params, ""); }
+
+private:
+    void walk(Json& node, const std::string& prefix) const {
+        for (auto& [key, value] : node.items()) {
+            const std::string dotted = prefix.empty() ? key : prefix + "." + key;
+            if (const auto it = specs_.find(dotted); it != specs_.end()) {
+                if (!value.is_null()) check_value(*it->second, value);
+                continue;
+            }
+            const auto child = specs_.lower_bound(dotted + ".");
+            const bool has_children = child != specs_.end() && child->first.rfind(dotted + ".", 0) == 0;
+            if (has_children && value.is_object()) {
+                walk(value, dotted);
+                continue;
+            }
+            // An open model takes free-form parameters outside the subtrees its schema declares.
+            if (!has_children && info_.open_params && prefix.empty()) continue;
+            std::string reason = has_children ? "expected a mapping of parameters"
+                                              : "unknown parameter of model '" + info_.name + "'";
+            if (!has_children) {
+                std::vector<std::string> names;
+                for (const ParamSpec& spec : info_.params) names.push_back(spec.name);
+                if (auto guess = closest_match(dotted, names)) reason += " (did you mean '" + *guess + "'?)";
+            }
+            throw ParamError(dotted, reason);
+        }
+    }
+
+    const ModelInfo& info_;
+    std::map<std::string, const ParamSpec*> specs_;
+};
+
+// The first 64 bits of a job key (hex SHA-256) as a number.
+std::uint64_t key_prefix(const std::string& key) {
+    std::uint64_t value = 0;
+    std::from_chars(key.data(), key.data() + 16, value, 16);
+    return value;
 }
 
 // The location to blame for a parameter: the value's own, else its closest written parent.
@@ -115,19 +141,14 @@ Params default_params(const ModelInfo& info) {
 }
 
 std::string job_key(const std::string& model, int model_version, const Params& params) {
-    const Json canonical = {{"model", model}, {"model_version", model_version}, {"params", params}};
-    return sha256_hex(canonical.dump());
+    // The dump of {"model": ..., "model_version": ..., "params": ...} with its keys in the sorted
+    // order nlohmann::json writes them, composed directly so the parameters are not copied.
+    const std::string canonical = R"({"model":)" + Json(model).dump() + R"(,"model_version":)" +
+                                  std::to_string(model_version) + R"(,"params":)" + params.dump() + "}";
+    return sha256_hex(canonical);
 }
 
-void validate_params(const ModelInfo& info, Params& params) {
-    std::map<std::string, const ParamSpec*> specs;
-    std::vector<std::string> names;
-    for (const ParamSpec& spec : info.params) {
-        specs.emplace(spec.name, &spec);
-        names.push_back(spec.name);
-    }
-    walk(info, specs, names, params, "");
-}
+void validate_params(const ModelInfo& info, Params& params) { ParamChecker(info).check(params); }
 
 std::vector<Job> expand(const SweepSpec& spec, const ModelRegistry& registry) {
     const ModelPtr model = registry.find(spec.model);
@@ -138,14 +159,26 @@ std::vector<Job> expand(const SweepSpec& spec, const ModelRegistry& registry) {
     }
     const ModelInfo& info = model->info();
     const Params defaults = default_params(info);
+    const ParamChecker checker(info);
 
-    std::vector<Job> jobs;
-    struct First {
-        const Block* block;
-        std::int64_t index;
-    };
-    std::map<std::string, First> seen;  // key -> the job that had it first
+    // Sized up front: growing a vector of a million jobs would briefly hold it twice.
+    std::size_t total = 0;
     for (const Block& block : spec.blocks) {
+        std::size_t count = 1;
+        for (const Axis& axis : block.axes) count *= axis.points.size();
+        total += count;
+    }
+    std::vector<Job> jobs;
+    jobs.reserve(total);
+    // Finds duplicate jobs: the first 64 bits of each key -> positions in `jobs` with that prefix.
+    // Much smaller than a set of the 64-character keys themselves (about 40 vs 170 MB per million
+    // jobs); full keys are compared on a match.
+    std::unordered_multimap<std::uint64_t, std::size_t> seen;
+    seen.reserve(total);
+    for (const Block& block : spec.blocks) {
+        const std::size_t block_start = jobs.size();  // this block's first job in `jobs`
+        Params base = defaults;
+        base.update(block.params, /*merge_objects=*/true);
         std::size_t count = 1;
         for (const Axis& axis : block.axes) count *= axis.points.size();
         std::vector<std::size_t> choice(block.axes.size(), 0);
@@ -162,16 +195,23 @@ std::vector<Job> expand(const SweepSpec& spec, const ModelRegistry& registry) {
             job.index = static_cast<std::int64_t>(n);
             job.model = info.name;
             job.model_version = info.version;
-            job.params = defaults;
-            job.params.update(block.params, /*merge_objects=*/true);
+            job.params = base;
             job.tags = block.tags;
-            LocationMap where = block.where;
             for (std::size_t a = 0; a < block.axes.size(); ++a) {
                 const AxisPoint& point = block.axes[a].points[choice[a]];
                 for (const auto& [k, v] : point.sets.items()) set_path(job.params, k, v);
-                for (const auto& [k, loc] : point.where) where[k] = loc;
                 job.tags.update(point.tags);
             }
+            // Where each parameter of this job was written; only an error needs it, so it is
+            // assembled then rather than for every job.
+            const auto where = [&] {
+                LocationMap map = block.where;
+                for (std::size_t a = 0; a < block.axes.size(); ++a) {
+                    for (const auto& [k, loc] : block.axes[a].points[choice[a]].where) map[k] = loc;
+                }
+                for (const Derivation& d : block.derive) map[d.key] = d.location;
+                return map;
+            };
             for (const Derivation& d : block.derive) {
                 const auto lookup = [&](const std::string& name) -> std::int64_t {
                     if (name == "index") return job.index;
@@ -195,19 +235,23 @@ std::vector<Job> expand(const SweepSpec& spec, const ModelRegistry& registry) {
                     throw SweepError(d.location, "derive." + d.key,
                                      std::string(e.what()) + " (job " + std::to_string(n) + ")");
                 }
-                where[d.key] = d.location;
             }
             try {
-                validate_params(info, job.params);
+                checker.check(job.params);
                 model->validate(job.params);
             } catch (const ParamError& e) {
-                throw SweepError(locate(where, e.key, block.location), e.key, e.what());
+                throw SweepError(locate(where(), e.key, block.location), e.key, e.what());
             }
             job.key = job_key(job.model, job.model_version, job.params);
             job.cost = model->estimate_cost(job.params);
             job.timeout_seconds = spec.timeout_seconds.value_or(0.0);
-            const auto [it, inserted] = seen.emplace(job.key, First{&block, job.index});
-            if (!inserted) {
+            const std::uint64_t prefix = key_prefix(job.key);
+            const auto [same_begin, same_end] = seen.equal_range(prefix);
+            const auto same = std::find_if(same_begin, same_end, [&](const auto& entry) {
+                return jobs[entry.second].key == job.key;
+            });
+            if (same != same_end) {
+                const Job& first_job = jobs[same->second];
                 auto describe = [](const std::string& b, std::int64_t i) {
                     return (b.empty() ? "" : "block '" + b + "' ") + "job " + std::to_string(i);
                 };
@@ -215,9 +259,9 @@ std::vector<Job> expand(const SweepSpec& spec, const ModelRegistry& registry) {
                 // from the first job with these parameters (or the block, across blocks).
                 Location blame = block.location;
                 std::string blame_key = "blocks";
-                if (it->second.block == &block) {
+                if (same->second >= block_start) {
                     std::vector<std::size_t> first(block.axes.size(), 0);
-                    std::size_t rest = static_cast<std::size_t>(it->second.index);
+                    std::size_t rest = static_cast<std::size_t>(first_job.index);
                     for (std::size_t a = block.axes.size(); a-- > 0;) {
                         first[a] = rest % block.axes[a].points.size();
                         rest /= block.axes[a].points.size();
@@ -231,10 +275,11 @@ std::vector<Job> expand(const SweepSpec& spec, const ModelRegistry& registry) {
                     }
                 }
                 throw SweepError(blame, blame_key,
-                                 describe(it->second.block->name, it->second.index) + " and " +
+                                 describe(first_job.block, first_job.index) + " and " +
                                      describe(block.name, job.index) +
                                      " have identical parameters (duplicate job " + job.key.substr(0, 12) + ")");
             }
+            seen.emplace(prefix, jobs.size());
             jobs.push_back(std::move(job));
         }
     }
