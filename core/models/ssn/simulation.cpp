@@ -165,17 +165,23 @@ void EventDrivenSampler::settle(std::int64_t tc) {
     accrued_to_ = tc;
 }
 
-int EventDrivenSampler::draw_first_spiker(std::uint32_t candidates, double p_none, Rng& rng) const {
+int EventDrivenSampler::draw_first_spiker(std::uint32_t candidates, double p_none, double& u) const {
     // P(first = i) = p_i Π_{candidates j<i}(1 − p_j) / (1 − p_none); p_none is built from the
     // same products, so the walk lands on a candidate up to rounding (then: the last one).
-    const double target = rng.uniform() * (1.0 - p_none);
+    const double target = u * (1.0 - p_none);
     double below = 0.0;
     double none_yet = 1.0;
     int first = -1;
     for (; candidates != 0; candidates &= candidates - 1) {
         first = std::countr_zero(candidates);
-        below += none_yet * p_[first];
-        if (target < below) break;
+        const double width = none_yet * p_[first];
+        below += width;
+        if (target < below) {
+            // Where the target fell within the chosen interval is again uniform on [0, 1) and
+            // independent of the choice: hand it back for the next decision.
+            u = std::clamp(1.0 - (below - target) / width, 0.0, std::nextafter(1.0, 0.0));
+            return first;
+        }
         none_yet *= 1.0 - p_[first];
     }
     return first;
@@ -184,14 +190,18 @@ int EventDrivenSampler::draw_first_spiker(std::uint32_t candidates, double p_non
 std::uint32_t EventDrivenSampler::draw_spiking_set(Rng& rng) const {
     // Independent Bernoullis over the awake neurons, conditioned on at least one: draw the first
     // spiker, then whether any later awake neuron fires too (rarely: p ≈ 1/t_ref each), and if so
-    // the first of those, and so on.
+    // the first of those, and so on. One uniform serves the first spiker and the "any later?" test.
+    double u = rng.uniform();
     std::uint32_t spiking = 0;
     std::uint32_t candidates = awake_mask_;
     while (true) {
         double p_none = 1.0;
         for (std::uint32_t m = candidates; m != 0; m &= m - 1) p_none *= 1.0 - p_[std::countr_zero(m)];
-        if (spiking != 0 && rng.uniform() < p_none) return spiking;
-        const int first = draw_first_spiker(candidates, p_none, rng);
+        if (spiking != 0) {
+            if (u < p_none) return spiking;
+            u = rng.uniform();  // rare: a second neuron fires in the same step
+        }
+        const int first = draw_first_spiker(candidates, p_none, u);
         spiking |= 1U << first;
         candidates &= ~((2U << first) - 1U);  // only neurons after `first` remain
         if (candidates == 0) return spiking;
@@ -228,8 +238,17 @@ void EventDrivenSampler::run(const Matrix& w, const Vector& b, std::int64_t dura
                 while (psp_ends_.front_time() == tc) end_psp(psp_ends_.pop());
                 select_rates();
             }
-            while (wake_ups_.front_time() == tc) awake_mask_ |= 1U << wake_ups_.pop();
-            total_h_ = awake_hazard();
+            if (t_psp_end == tc) {
+                while (wake_ups_.front_time() == tc) awake_mask_ |= 1U << wake_ups_.pop();
+                total_h_ = awake_hazard();
+            } else {
+                // Only wake-ups: the rates stay, the woken neurons' hazards join the total.
+                while (wake_ups_.front_time() == tc) {
+                    const int i = wake_ups_.pop();
+                    awake_mask_ |= 1U << i;
+                    total_h_ += h_[i];
+                }
+            }
             continue;
         }
         // The first step whose accumulated hazard reaches the budget: ceil(budget / H) steps on

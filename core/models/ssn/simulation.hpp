@@ -76,8 +76,8 @@ private:
     // The awake neurons firing at a spike step, as a bitmask.
     std::uint32_t draw_spiking_set(Rng& rng) const;
     // The lowest-index firing neuron among `candidates`, given that at least one fires;
-    // p_none = P(none of them fires).
-    int draw_first_spiker(std::uint32_t candidates, double p_none, Rng& rng) const;
+    // p_none = P(none of them fires), u a uniform on [0, 1), replaced by a fresh one (see .cpp).
+    int draw_first_spiker(std::uint32_t candidates, double p_none, double& u) const;
 
     int dim_;
     int t_ref_;
