@@ -171,8 +171,8 @@ public:
             throw JobCancelled(JobCancelled::Reason::stop_requested, "stopped on request (" + program + " killed)");
         }
         if (ran.stopped == exec::StopReason::timeout) {
-            throw std::runtime_error("timeout: " + program + " was still running at the job's deadline (" +
-                                     Json(std::round(ran.seconds * 10) / 10).dump() +
+            throw std::runtime_error("timeout: " + program + " was still running at the job's deadline (after " +
+                                     Json(std::round(ran.stopped_after * 10) / 10).dump() +
                                      " s); its process group was killed (SIGTERM, then SIGKILL after " +
                                      std::to_string(kill_grace.count() / 1000) + " s)" + log_tails(dir));
         }

@@ -202,6 +202,7 @@ ProcessResult run_process(const ProcessSpec& spec, const std::function<StopReaso
         const StopReason reason = should_stop ? should_stop() : StopReason::none;
         if (reason != StopReason::none) {
             result.stopped = reason;
+            result.stopped_after = std::chrono::duration<double>(Clock::now() - started).count();
             ::killpg(pid, SIGTERM);
             const auto give_up = Clock::now() + grace;
             while (!exited(pid) && Clock::now() < give_up) std::this_thread::sleep_for(std::chrono::milliseconds(10));

@@ -24,6 +24,7 @@ struct ProcessResult {
     int exit_code = 0;
     StopReason stopped = StopReason::none;  // we killed it, for this reason
     double seconds = 0;                     // wall time until it ended
+    double stopped_after = 0;               // wall time when we began to stop it
 };
 
 // Polled every few milliseconds while the program runs; a reason other than `none` stops it:
