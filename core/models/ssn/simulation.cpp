@@ -236,10 +236,8 @@ void EventDrivenSampler::run(const Matrix& w, const Vector& b, std::int64_t dura
             settle(tc);
             if (t_psp_end == tc) {
                 while (psp_ends_.front_time() == tc) end_psp(psp_ends_.pop());
-                select_rates();
-            }
-            if (t_psp_end == tc) {
                 while (wake_ups_.front_time() == tc) awake_mask_ |= 1U << wake_ups_.pop();
+                select_rates();
                 total_h_ = awake_hazard();
             } else {
                 // Only wake-ups: the rates stay, the woken neurons' hazards join the total.
