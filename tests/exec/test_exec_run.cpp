@@ -2,6 +2,7 @@
 // message, timeouts and stop requests that kill the whole process group, and hostile values.
 #include "core/models/exec/exec_config.hpp"
 #include "core/models/exec/exec_model.hpp"
+#include "core/models/exec/outputs.hpp"
 #include "exec_test_support.hpp"
 
 #include <gtest/gtest.h>
@@ -98,6 +99,23 @@ TEST(ExecRun, CompressedNpzFromNumpy) {
     EXPECT_EQ(counts.shape, (std::vector<std::size_t>{2, 3}));
     EXPECT_EQ(counts.ints(), (std::vector<std::int64_t>{-2, -1, 0, 1, 2, 3}));
     EXPECT_EQ(r.arrays.at("flags").ints(), (std::vector<std::int64_t>{1, 0}));
+    // A damaged file (cut short anywhere, or with a byte changed) is an error naming the file, never
+    // a crash or an out-of-range read.
+    const std::string bytes = slurp(tmp.path / "output.npz");
+    ASSERT_GT(bytes.size(), 200u);
+    for (std::size_t cut = 0; cut < bytes.size(); cut += 7) {
+        sr::Result partial;
+        EXPECT_THROW(sr::exec::read_npz_result(bytes.substr(0, cut), "x.npz", partial), std::runtime_error) << cut;
+    }
+    for (std::size_t at = 0; at < bytes.size(); at += 3) {
+        std::string damaged = bytes;
+        damaged[at] = static_cast<char>(damaged[at] ^ 0x5a);
+        sr::Result partial;
+        try {
+            sr::exec::read_npz_result(damaged, "x.npz", partial);
+        } catch (const std::runtime_error&) {
+        }
+    }
 }
 
 TEST(ExecRun, Hdf5FromH5py) {

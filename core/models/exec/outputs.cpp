@@ -260,6 +260,20 @@ std::string header_field(const std::string& header, const std::string& key, cons
     return header.substr(i, end - i);
 }
 
+bool signature_at(const std::string& b, std::uint64_t at, const char* sig) {
+    return at <= b.size() && b.size() - at >= 4 && b.compare(at, 4, sig, 4) == 0;
+}
+
+// Product of the dimensions (times `width`), refusing what does not fit in memory anyway.
+std::size_t checked_count(const std::vector<std::size_t>& shape, std::size_t width, const std::string& label) {
+    std::size_t count = width;
+    for (std::size_t d : shape) {
+        if (d != 0 && count > (std::size_t{1} << 40) / d) fail(label, "array too large");
+        count *= d;
+    }
+    return count;
+}
+
 }  // namespace
 
 Array parse_npy(const std::string& b, const std::string& label) {
@@ -275,10 +289,12 @@ Array parse_npy(const std::string& b, const std::string& label) {
     std::vector<std::size_t> shape;
     for (std::size_t i = 0; i < shape_text.size();) {
         if (std::isdigit(static_cast<unsigned char>(shape_text[i]))) {
-            std::size_t end = i;
-            while (end < shape_text.size() && std::isdigit(static_cast<unsigned char>(shape_text[end]))) ++end;
-            shape.push_back(std::stoull(shape_text.substr(i, end - i)));
-            i = end;
+            std::size_t value = 0;
+            while (i < shape_text.size() && std::isdigit(static_cast<unsigned char>(shape_text[i]))) {
+                if (value > (std::size_t{1} << 40)) fail(label, "array too large");
+                value = value * 10 + static_cast<std::size_t>(shape_text[i++] - '0');
+            }
+            shape.push_back(value);
         } else {
             ++i;
         }
@@ -293,10 +309,11 @@ Array parse_npy(const std::string& b, const std::string& label) {
     if (!ok_kind || (order != '<' && order != '>' && order != '|' && order != '=')) {
         fail(label, "unsupported dtype '" + descr + "' (expected float, integer or bool)");
     }
-    std::size_t count = 1;
-    for (std::size_t d : shape) count *= d;
+    const std::size_t count = checked_count(shape, 1, label);
     const std::size_t data_at = header_at + header_len;
-    if (b.size() - data_at < count * static_cast<std::size_t>(width)) fail(label, "truncated .npy data");
+    if (b.size() - data_at < checked_count(shape, static_cast<std::size_t>(width), label)) {
+        fail(label, "truncated .npy data");
+    }
     const bool swap = order == '>';
     auto element = [&](std::size_t i, unsigned char* out) {
         const char* src = b.data() + data_at + i * static_cast<std::size_t>(width);
@@ -369,7 +386,7 @@ void read_npz_result(const std::string& b, const std::string& label, Result& res
     if (b.size() < 22) fail(label, "not a zip (.npz) file");
     std::size_t eocd = std::string::npos;
     for (std::size_t i = b.size() - 22 + 1; i-- > 0 && b.size() - i <= 65557;) {
-        if (b.compare(i, 4, "PK\x05\x06") == 0) {
+        if (signature_at(b, i, "PK\x05\x06")) {
             eocd = i;
             break;
         }
@@ -377,15 +394,15 @@ void read_npz_result(const std::string& b, const std::string& label, Result& res
     if (eocd == std::string::npos) fail(label, "not a zip (.npz) file");
     std::uint64_t entries = le(b, eocd + 10, 2, label);
     std::uint64_t cd = le(b, eocd + 16, 4, label);
-    if ((entries == 0xFFFF || cd == 0xFFFFFFFF) && eocd >= 20 && b.compare(eocd - 20, 4, "PK\x06\x07") == 0) {
+    if ((entries == 0xFFFF || cd == 0xFFFFFFFF) && eocd >= 20 && signature_at(b, eocd - 20, "PK\x06\x07")) {
         const std::uint64_t z64 = le(b, eocd - 20 + 8, 8, label);
-        if (b.compare(z64, 4, "PK\x06\x06") != 0) fail(label, "bad zip64 directory");
+        if (!signature_at(b, z64, "PK\x06\x06")) fail(label, "bad zip64 directory");
         entries = le(b, z64 + 32, 8, label);
         cd = le(b, z64 + 48, 8, label);
     }
     std::size_t at = cd;
     for (std::uint64_t n = 0; n < entries; ++n) {
-        if (b.compare(at, 4, "PK\x01\x02") != 0) fail(label, "bad zip central directory");
+        if (!signature_at(b, at, "PK\x01\x02")) fail(label, "bad zip central directory");
         const auto method = le(b, at + 10, 2, label);
         const auto crc = le(b, at + 16, 4, label);
         std::uint64_t compressed = le(b, at + 20, 4, label);
@@ -394,6 +411,7 @@ void read_npz_result(const std::string& b, const std::string& label, Result& res
         const auto extra_len = le(b, at + 30, 2, label);
         const auto comment_len = le(b, at + 32, 2, label);
         std::uint64_t local = le(b, at + 42, 4, label);
+        if (at + 46 + name_len + extra_len + comment_len > b.size()) fail(label, "truncated zip directory");
         const std::string name = b.substr(at + 46, name_len);
         // Zip64 extra field: the sizes and offset that did not fit, in this order.
         for (std::size_t e = at + 46 + name_len; e + 4 <= at + 46 + name_len + extra_len;) {
@@ -408,13 +426,16 @@ void read_npz_result(const std::string& b, const std::string& label, Result& res
             e += 4 + len;
         }
         at += 46 + name_len + extra_len + comment_len;
-        if (b.compare(local, 4, "PK\x03\x04") != 0) fail(label, "bad zip entry '" + name + "'");
+        if (!signature_at(b, local, "PK\x03\x04")) fail(label, "bad zip entry '" + name + "'");
         const std::size_t data = local + 30 + le(b, local + 26, 2, label) + le(b, local + 28, 2, label);
-        if (data + compressed > b.size()) fail(label, "truncated zip entry '" + name + "'");
+        if (data > b.size() || compressed > b.size() - data) fail(label, "truncated zip entry '" + name + "'");
+        if (size > 0xFFFFFFFFu || compressed > 0xFFFFFFFFu) fail(label, "zip entry '" + name + "' is too large");
         std::string bytes;
         if (method == 0) {
+            if (size != compressed) fail(label, "bad zip entry '" + name + "'");
             bytes = b.substr(data, size);
         } else if (method == 8) {
+            if (size > compressed * 1032 + 1024) fail(label, "bad zip entry '" + name + "'");  // deflate's limit
             bytes.resize(size);
             z_stream z{};
             if (inflateInit2(&z, -MAX_WBITS) != Z_OK) fail(label, "zlib init failed");
