@@ -97,7 +97,10 @@ std::optional<std::string> SlurmCluster::missing() {
     for (const char* name : {"munged", "slurmctld", "slurmd", "sbatch", "squeue", "scontrol", "sinfo"}) {
         if (!find_program(name)) absent += std::string(absent.empty() ? "" : ", ") + name;
     }
-    if (absent.empty()) return std::nullopt;
+    if (absent.empty()) {
+        if (::geteuid() != 0) return std::string("Slurm test cluster needs root (slurmd starts jobs as their users)");
+        return std::nullopt;
+    }
     return "Slurm test cluster not available: " + absent +
            " not installed (apt-get install slurm-wlm munge; tools/install_deps.sh does)";
 }
