@@ -9,12 +9,15 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <map>
 #include <memory>
 #include <regex>
 #include <sstream>
+#include <thread>
 
 namespace sr {
 namespace {
@@ -306,6 +309,49 @@ TEST_F(Slurm, PreemptedCheckpointingJobsCompleteAfterRequeue) {
         if (row.status != "done") continue;
         EXPECT_EQ(read_payload_array(row.payload, "trace").reals(), read_payload_array(ref.payload, "trace").reals()) << key;
         EXPECT_FALSE(fs::exists(fs::path(row.payload).replace_extension(".ckpt"))) << "checkpoint removed once done";
+    }
+    if (HasFailure()) ADD_FAILURE() << log;
+}
+
+// Array mode, preempted: SIGTERM to the tasks' batch shells (as Slurm's warning signal or a
+// preemption delivers it) makes the shards checkpoint and requeue themselves; the merge job waits
+// for the requeued tasks, and the merged index equals an uninterrupted run.
+TEST_F(Slurm, ArrayTasksSignalledMidJobResumeAndMergeAfterRequeue) {
+    write_file(dir / "long.yaml",
+               "name: long\nmodel: testing.counter\nparams: {steps: 200, step_seconds: 0.04}\n"
+               "grid:\n  seed: [5, 6]\n");
+    write_file(dir / "quick.yaml",
+               "name: long\nmodel: testing.counter\nparams: {steps: 200, step_seconds: 0.0}\n"
+               "grid:\n  seed: [5, 6]\n");
+    ASSERT_EQ(cli({"run", "quick.yaml", "--out", "local", "-q"}, dir.path()).exit_code, 0);
+    const auto ids = submit({"submit", "long.yaml", "--out", "slurm", "--array", "--time", "00:05:00"});
+    ASSERT_EQ(ids.size(), 2u) << "one array and the merge job";
+    // Both tasks running, a few seconds into their 8-second jobs.
+    const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (std::chrono::steady_clock::now() < end) {
+        const auto r = slurm::run_command({"squeue", "-h", "-j", ids[0], "-t", "RUNNING", "-o", "%i"});
+        if (std::count(r.out.begin(), r.out.end(), '\n') == 2) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    std::this_thread::sleep_for(std::chrono::seconds(3));
+    const auto signal = slurm::run_command({"scancel", "--batch", "--signal=TERM", ids[0]});
+    ASSERT_EQ(signal.exit_code, 0) << signal.err;
+    ASSERT_TRUE(cluster_->wait_for_jobs(ids, 120)) << slurm_output(dir / "slurm") << cluster_->logs();
+    const std::string log = slurm_output(dir / "slurm");
+    EXPECT_NE(log.find("requeueing"), std::string::npos) << log;
+    EXPECT_NE(log.find("resumed from checkpoint"), std::string::npos) << log;
+
+    const auto rows = read_jobs(dir / "slurm" / "index.db", "long");
+    const auto reference = read_jobs(dir / "local" / "index.db", "long");
+    ASSERT_EQ(rows.size(), 2u);
+    std::map<long long, const Row*> by_seed;
+    for (const auto& [key, row] : reference) by_seed[row.params.at("seed").get<long long>()] = &row;
+    for (const auto& [key, row] : rows) {
+        const Row& ref = *by_seed.at(row.params.at("seed").get<long long>());
+        EXPECT_EQ(row.status, "done") << key << ": " << row.error;
+        EXPECT_EQ(row.metrics, ref.metrics) << key;
+        if (row.status != "done") continue;
+        EXPECT_EQ(read_payload_array(row.payload, "trace").reals(), read_payload_array(ref.payload, "trace").reals()) << key;
     }
     if (HasFailure()) ADD_FAILURE() << log;
 }
