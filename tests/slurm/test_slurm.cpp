@@ -260,6 +260,23 @@ TEST_F(Slurm, MpiModeGivesBitwiseTheResultsOfALocalRun) {
     if (HasFailure()) ADD_FAILURE() << slurm_output(dir / "mpi");
 }
 
+// The same under srun (PMIx) instead of mpirun.
+TEST_F(Slurm, MpiModeUnderSrun) {
+    write_file(dir / "arith.yaml", arith_sweep);
+    ASSERT_EQ(cli({"run", "arith.yaml", "--out", "local", "-q"}, dir.path()).exit_code, 0);
+    const auto ids = submit({"submit", "arith.yaml", "--out", "srun", "--ranks", "3", "--launcher", "srun",
+                             "--time", "00:05:00", "--sbatch-arg=--overcommit"});
+    ASSERT_EQ(ids.size(), 1u);
+    ASSERT_TRUE(cluster_->wait_for_jobs(ids, 90)) << slurm_output(dir / "srun") << cluster_->logs();
+    const auto rows = read_jobs(dir / "srun" / "index.db", "arith");
+    expect_same_results(rows, read_jobs(dir / "local" / "index.db", "arith"), {"series"});
+    Store store((dir / "srun" / "index.db").string(), true);
+    auto ranks = store.connection().prepare("SELECT count(DISTINCT rank) FROM jobs");
+    ranks.step();
+    EXPECT_EQ(ranks.get_int(0), 2) << "ranks 1 and 2 ran the jobs";
+    if (HasFailure()) ADD_FAILURE() << slurm_output(dir / "srun");
+}
+
 TEST_F(Slurm, ArrayModeGivesBitwiseTheResultsOfALocalRun) {
     write_file(dir / "arith.yaml", arith_sweep);
     ASSERT_EQ(cli({"run", "arith.yaml", "--out", "local", "-q"}, dir.path()).exit_code, 0);
