@@ -2,6 +2,8 @@
 
 #include "core/sha256.hpp"
 
+#include <unordered_map>
+
 namespace sr {
 namespace {
 
@@ -90,7 +92,35 @@ Store::Store(const std::string& path, bool read_only) : db_(path, true, read_onl
     // FULL: a committed `done` survives power loss, not only a crash of this process.
     db_.exec("PRAGMA synchronous=FULL");
     db_.exec("PRAGMA foreign_keys=ON");
+    // 64 MiB page cache instead of the default 2 MB: job keys are random SHA-256 text, so inserts
+    // into and lookups in the (sweep_id, key) index touch pages all over it, and with the small
+    // cache a registration of a million jobs spends most of its time evicting and rereading them.
+    db_.exec("PRAGMA cache_size=-65536");
     migrate();
+}
+
+struct Store::CommitStatements {
+    explicit CommitStatements(sql::Connection& db)
+        : find(db.prepare("SELECT id FROM jobs WHERE sweep_id = ? AND key = ?")),
+          start(db.prepare(R"sql(
+              UPDATE jobs SET status = 'running', attempts = attempts + 1, host = ?, rank = ?,
+                              started = ?, finished = NULL, wall_seconds = NULL
+              WHERE sweep_id = ? AND key = ?)sql")),
+          finish(db.prepare(R"sql(
+              UPDATE jobs SET status = ?, host = ?, rank = ?, started = ?, finished = ?,
+                              wall_seconds = ?, error = ?, payload_path = ?, payload_sha256 = ?,
+                              binary_version = ?, build_type = ?, attempts = attempts + ?
+              WHERE id = ?)sql")),
+          clear_metrics(db.prepare("DELETE FROM metrics WHERE job_id = ?")),
+          add_metric(db.prepare("INSERT INTO metrics(job_id, name, value) VALUES (?, ?, ?)")) {}
+    sql::Statement find, start, finish, clear_metrics, add_metric;
+};
+
+Store::~Store() = default;
+
+Store::CommitStatements& Store::commit_statements() {
+    if (!commit_statements_) commit_statements_ = std::make_unique<CommitStatements>(db_);
+    return *commit_statements_;
 }
 
 void Store::migrate() {
@@ -180,47 +210,51 @@ std::map<std::string, JobState> Store::job_states(std::int64_t sweep_id) {
 void Store::commit(std::int64_t sweep_id, const std::vector<JobStart>& started,
                    const std::vector<JobOutcome>& finished) {
     if (started.empty() && finished.empty()) return;
+    CommitStatements& st = commit_statements();
+    // Statements left mid-way by an earlier failed commit must be reset before they are bound.
+    for (sql::Statement* s : {&st.find, &st.start, &st.finish, &st.clear_metrics, &st.add_metric}) s->reset();
+
+    // A job that starts and finishes within one batch (the usual case for short jobs) is written
+    // once: its finish overwrites every column its start sets, except `attempts`, which the finish
+    // update increments for it instead. The result is the same as applying all starts and then all
+    // finishes, with one index lookup and row rewrite per job instead of two.
+    std::unordered_map<std::string_view, int> starts_to_fold;
+    for (const JobOutcome& o : finished) starts_to_fold.emplace(o.key, 0);
     sql::Transaction tx(db_);
-    auto start = db_.prepare(R"sql(
-        UPDATE jobs SET status = 'running', attempts = attempts + 1, host = ?, rank = ?, started = ?,
-                        finished = NULL, wall_seconds = NULL
-        WHERE sweep_id = ? AND key = ?)sql");
     for (const JobStart& s : started) {
-        start.bind(1, s.host).bind(2, s.rank).bind(3, s.started).bind(4, sweep_id).bind(5, s.key);
-        start.run();
-        start.reset();
+        if (const auto it = starts_to_fold.find(s.key); it != starts_to_fold.end()) {
+            ++it->second;
+            continue;
+        }
+        st.start.bind(1, s.host).bind(2, s.rank).bind(3, s.started).bind(4, sweep_id).bind(5, s.key);
+        st.start.run();
+        st.start.reset();
     }
     const BuildInfo& build = build_info();
-    auto done = db_.prepare(R"sql(
-        UPDATE jobs SET status = ?, host = ?, rank = ?, started = ?, finished = ?, wall_seconds = ?,
-                        error = ?, payload_path = ?, payload_sha256 = ?, binary_version = ?,
-                        build_type = ?,
-                        attempts = attempts - (CASE WHEN ? THEN 1 ELSE 0 END)
-        WHERE sweep_id = ? AND key = ?
-        RETURNING id)sql");
-    auto clear_metrics = db_.prepare("DELETE FROM metrics WHERE job_id = ?");
-    auto add_metric = db_.prepare("INSERT INTO metrics(job_id, name, value) VALUES (?, ?, ?)");
     for (const JobOutcome& o : finished) {
+        st.find.bind(1, sweep_id).bind(2, o.key);
+        const bool found = st.find.step();
+        const std::int64_t job_id = found ? st.find.get_int(0) : 0;
+        st.find.reset();
+        if (!found) continue;  // not a job of this sweep: nothing to record
         const bool interrupted = o.outcome == Outcome::interrupted;
         const char* status = o.outcome == Outcome::done ? "done" : interrupted ? "pending" : "failed";
-        done.bind(1, status).bind(2, o.host).bind(3, o.rank).bind(4, o.started).bind(5, o.finished)
+        int& folded = starts_to_fold.at(o.key);
+        st.finish.bind(1, status).bind(2, o.host).bind(3, o.rank).bind(4, o.started).bind(5, o.finished)
             .bind(6, o.wall_seconds);
-        if (o.error.empty()) done.bind_null(7); else done.bind(7, o.error);
-        if (o.payload_path.empty()) done.bind_null(8); else done.bind(8, o.payload_path);
-        if (o.payload_sha256.empty()) done.bind_null(9); else done.bind(9, o.payload_sha256);
-        done.bind(10, build.version).bind(11, build.build_type).bind(12, interrupted ? 1 : 0)
-            .bind(13, sweep_id).bind(14, o.key);
-        if (!done.step()) {
-            done.reset();
-            continue;  // not a job of this sweep: nothing to record
-        }
-        const std::int64_t job_id = done.get_int(0);
-        done.reset();
-        clear_metrics.bind(1, job_id).run();
-        clear_metrics.reset();
+        if (o.error.empty()) st.finish.bind_null(7); else st.finish.bind(7, o.error);
+        if (o.payload_path.empty()) st.finish.bind_null(8); else st.finish.bind(8, o.payload_path);
+        if (o.payload_sha256.empty()) st.finish.bind_null(9); else st.finish.bind(9, o.payload_sha256);
+        st.finish.bind(10, build.version).bind(11, build.build_type).bind(12, folded - (interrupted ? 1 : 0))
+            .bind(13, job_id);
+        folded = 0;  // a second finish of the same job in this batch: its start is already counted
+        st.finish.run();
+        st.finish.reset();
+        st.clear_metrics.bind(1, job_id).run();
+        st.clear_metrics.reset();
         for (const auto& [name, value] : o.metrics) {
-            add_metric.bind(1, job_id).bind(2, name).bind(3, value).run();
-            add_metric.reset();
+            st.add_metric.bind(1, job_id).bind(2, name).bind(3, value).run();
+            st.add_metric.reset();
         }
     }
     tx.commit();

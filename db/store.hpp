@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,7 @@ public:
 
     // Opens or creates the database; the parent folder must exist. Throws sql::Error naming the path.
     explicit Store(const std::string& path, bool read_only = false);
+    ~Store();
 
     // Creates the sweep or updates its spec; returns its id.
     std::int64_t register_sweep(const std::string& name, const std::string& spec_path,
@@ -56,7 +58,13 @@ public:
 
 private:
     void migrate();
+    // The statements commit() runs for every job, prepared on first use and kept: preparing them
+    // for every batch costs about as much as running them for a few jobs.
+    struct CommitStatements;
+    CommitStatements& commit_statements();
+
     sql::Connection db_;
+    std::unique_ptr<CommitStatements> commit_statements_;
 };
 
 }  // namespace sr
