@@ -171,5 +171,48 @@ TEST_P(StationaryCase, BothPathsMatchReferenceDistribution) {
 
 INSTANTIATE_TEST_SUITE_P(Reference, StationaryCase, ::testing::Range(0, 3));
 
+// PSP windows longer than the refractory period (up to 3 PSPs per presynaptic neuron) take the
+// event-driven path's direct-rate branch instead of the per-mask table; it must agree with the
+// step loop just the same (same chi-square criterion, g measured from replicas).
+TEST(Stationary, LongPspWindowsAgreeBetweenPaths) {
+    constexpr int dim = 4;
+    constexpr int t_ref = 20;
+    constexpr double tau_syn = 55.0;
+    constexpr std::int64_t duration = 2'000'000;
+    Matrix w(dim, dim);
+    w << 0.0, 0.8, -0.6, 0.3, 0.8, 0.0, 0.4, -0.9, -0.6, 0.4, 0.0, 0.5, 0.3, -0.9, 0.5, 0.0;
+    Vector b(dim);
+    b << -0.5, 0.2, 0.4, -0.3;
+    const auto sample = [&](bool event_driven, std::uint64_t seed) {
+        SpikeStatistics stats(dim, t_ref, 1, {static_cast<double>(t_ref)});
+        stats.reset(duration);
+        Rng rng{seed, 31};
+        if (event_driven) {
+            EventDrivenSampler(dim, t_ref, tau_syn).run(w, b, duration, rng, stats);
+        } else {
+            simulate_time_stepped(w, b, t_ref, tau_syn, duration, rng, stats);
+        }
+        stats.finish();
+        return counts_of(stats);
+    };
+    std::vector<std::vector<double>> replicas;
+    std::vector<double> pooled(std::size_t{1} << dim, 0.0);
+    for (int r = 0; r < kReplicas; ++r) {
+        const std::vector<double> counts = sample(true, static_cast<std::uint64_t>(r));
+        for (std::size_t k = 0; k < pooled.size(); ++k) pooled[k] += counts[k];
+        replicas.push_back(counts);
+    }
+    double inflation = 0.0;
+    for (const auto& r : replicas) {
+        std::vector<double> others(pooled.size());
+        for (std::size_t k = 0; k < pooled.size(); ++k) others[k] = pooled[k] - r[k];
+        const ChiSquare x = two_sample_chi_square(r, others);
+        inflation += x.value / x.dof / kReplicas;
+    }
+    const ChiSquare stepped_vs_fast = two_sample_chi_square(sample(false, 99), pooled);
+    EXPECT_LT(stepped_vs_fast.value / inflation, chi_square_bound(stepped_vs_fast.dof))
+        << "chi2 " << stepped_vs_fast.value << " dof " << stepped_vs_fast.dof << " g " << inflation;
+}
+
 }  // namespace
 }  // namespace sr::ssn

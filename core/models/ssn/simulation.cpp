@@ -79,10 +79,6 @@ void EventDrivenSampler::TimedQueue::push(std::int64_t t, int i) {
     ++size;
 }
 
-void EventDrivenSampler::end_psp(int j) {
-    if (--psp_count_[j] == 0) psp_mask_ &= ~(1U << j);
-}
-
 int EventDrivenSampler::TimedQueue::pop() {
     const int i = neuron[head];
     head = (head + 1) & wrap;
@@ -111,6 +107,10 @@ EventDrivenSampler::EventDrivenSampler(int dim, int t_ref, double tau_syn)
         table_h_outside_.resize(rows);
         table_stamp_.assign(rows, 0);
     }
+}
+
+void EventDrivenSampler::end_psp(int j) {
+    if (--psp_count_[j] == 0) psp_mask_ &= ~(1U << j);
 }
 
 void EventDrivenSampler::select_rates() {
