@@ -393,6 +393,7 @@ TEST_F(EndToEnd, SigkillAtSeveralPointsThenResumeRunsEveryJobOnce) {
             EXPECT_EQ(row.payload_path.find(".tmp."), std::string::npos);
         }
         EXPECT_LE(running, 2u);  // at most the jobs of the two workers were in flight
+        EXPECT_LE(count_files(out(), ".tmp.", true), 2u);  // at most their half-written payloads
         EXPECT_GE(done, done_before);
         done_before = done;
     }
@@ -417,12 +418,54 @@ TEST_F(EndToEnd, SigkillAtSeveralPointsThenResumeRunsEveryJobOnce) {
     // A crash can cost at most the attempts of the jobs running at that moment.
     EXPECT_LE(attempts, static_cast<int>(total) + 2 * kills);
     expect_done_rows_have_valid_payloads(jobs, out(), "crash");
-    // Exactly one payload per job; temporaries a crash may leave are never recorded as payloads.
+    // Exactly one payload per job; temporaries a crash leaves are never recorded as payloads, and
+    // the job's next run clears them.
     EXPECT_EQ(count_files(out() / "crash", ".h5"), total);
+    EXPECT_EQ(count_files(out(), ".tmp.", true), 0u);
 
     const auto rerun = test::run_cli(args, logs.path(), work.path());
     EXPECT_EQ(rerun.exit_code, 0);
     EXPECT_EQ(first_line(rerun.err), "sweep crash: 150 jobs, 0 to run; index " + db().string());
+}
+
+// The same with jobs that mostly write: 120 payloads of 400 kB, killed every ~0.1-0.25 s, so the
+// kills land in HDF5 writes, fsyncs, renames and commits.
+TEST_F(EndToEnd, SigkillDuringPayloadWritesNeverRecordsABrokenPayload) {
+    const fs::path sweep = work / "big.yaml";
+    test::write_text(sweep, "name: big\nmodel: testing.arith\nparams: {length: 50000}\ngrid:\n"
+                            "  x: [1, 2, 3, 4, 5, 6]\n"
+                            "  seed: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20]\n");
+    const std::vector<std::string> args = {"run", sweep.string(), "--out", out().string(), "--db", db().string(), "-j", "2"};
+    int kills = 0;
+    for (const auto delay : {120ms, 180ms, 90ms, 240ms, 150ms, 200ms, 130ms}) {
+        test::Child child(args, logs.path(), work.path());
+        std::this_thread::sleep_for(delay);
+        child.signal(SIGKILL);
+        const auto r = child.wait();
+        if (r.signal != SIGKILL) break;
+        ++kills;
+        if (!fs::exists(db())) continue;
+        const auto jobs = read_jobs(db(), "big");
+        EXPECT_EQ(jobs.size(), 120u);
+        expect_done_rows_have_valid_payloads(jobs, out(), "big");
+    }
+    EXPECT_GE(kills, 2);
+    const auto final_run = test::run_cli(args, logs.path(), work.path());
+    ASSERT_EQ(final_run.exit_code, 0) << final_run.err;
+    const auto jobs = read_jobs(db(), "big");
+    ASSERT_EQ(jobs.size(), 120u);
+    for (const auto& [key, row] : jobs) {
+        ASSERT_EQ(row.status, "done");
+        EXPECT_EQ(row.metrics.at("noise"), testing_arith_noise(row.params["seed"].get<long long>()));
+    }
+    expect_done_rows_have_valid_payloads(jobs, out(), "big");
+    const JobRow& one = jobs.begin()->second;
+    const Array series = read_payload_array(one.payload_path, "series");
+    ASSERT_EQ(series.reals().size(), 50000u);
+    const double x = one.params["x"], noise = one.metrics.at("noise");
+    EXPECT_EQ(series.reals()[49999], x * 49999.0 + 0.0 + noise);
+    EXPECT_EQ(count_files(out() / "big", ".h5"), 120u);
+    EXPECT_EQ(count_files(out(), ".tmp.", true), 0u);
 }
 
 TEST_F(EndToEnd, SigtermStopsPromptlyWithExitThreeAndResumes) {
