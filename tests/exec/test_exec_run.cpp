@@ -3,10 +3,12 @@
 #include "core/models/exec/exec_config.hpp"
 #include "core/models/exec/exec_model.hpp"
 #include "core/models/exec/outputs.hpp"
+#include "core/models/exec/process.hpp"
 #include "exec_test_support.hpp"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -238,6 +240,23 @@ TEST(ExecRun, ResultFilesOfTheProgramsOwnMaking) {
     EXPECT_EQ(r.metrics.at("final"), 0.75);
     const std::string e = failure(exec_params(command, {}, {{"outputs", {{"files", {"missing.npy"}}}}}), tmp.path);
     EXPECT_EQ(e.substr(0, e.find('\n')), "'" + python + "' exited 0 but wrote no missing.npy (listed in outputs.files)");
+}
+
+TEST(ExecRun, ProgramsDoNotInheritTheMpiRanksIdentity) {
+    setenv("OMPI_COMM_WORLD_RANK", "2", 1);
+    setenv("PMIX_RANK", "2", 1);
+    setenv("OMPI_MCA_orte_hnp_uri", "x", 1);
+    setenv("OMPI_MCA_btl_tcp_if_include", "lo", 1);
+    const auto env = sr::exec::environment_with({{"EXTRA", "1"}});
+    unsetenv("OMPI_COMM_WORLD_RANK");
+    unsetenv("PMIX_RANK");
+    unsetenv("OMPI_MCA_orte_hnp_uri");
+    auto has = [&](const std::string& entry) { return std::find(env.begin(), env.end(), entry) != env.end(); };
+    EXPECT_FALSE(has("OMPI_COMM_WORLD_RANK=2"));
+    EXPECT_FALSE(has("PMIX_RANK=2"));
+    EXPECT_FALSE(has("OMPI_MCA_orte_hnp_uri=x"));
+    EXPECT_TRUE(has("OMPI_MCA_btl_tcp_if_include=lo"));  // a user's setting stays
+    EXPECT_TRUE(has("EXTRA=1"));
 }
 
 TEST(ExecRun, WorkdirEnvAndIdentityPlaceholders) {

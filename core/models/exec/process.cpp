@@ -69,6 +69,22 @@ int reap(pid_t pid) {
     ::_exit(127);
 }
 
+// Variables by which an MPI launcher tells a rank who it is. A program started by a worker rank
+// must not inherit them: if it (or a library it loads) initialises MPI, it would try to join the
+// sweep's own MPI job as that rank instead of running on its own. User settings (OMPI_MCA_btl...,
+// OMPI_ALLOW_RUN_AS_ROOT) stay.
+bool launcher_identity(const std::string& name) {
+    auto starts = [&](const char* prefix) { return name.rfind(prefix, 0) == 0; };
+    if (starts("PMIX_") || starts("PMI_") || starts("HYDI_")) return true;
+    if (!starts("OMPI_")) return false;
+    if (starts("OMPI_ALLOW_RUN_AS_ROOT")) return false;
+    if (starts("OMPI_MCA_")) {
+        return starts("OMPI_MCA_orte_") || starts("OMPI_MCA_ess") || starts("OMPI_MCA_pmix") ||
+               name == "OMPI_MCA_initial_wdir" || name == "OMPI_MCA_shmem_RUNTIME_QUERY_hint";
+    }
+    return true;  // OMPI_COMM_WORLD_RANK, OMPI_FILE_LOCATION, OMPI_UNIVERSE_SIZE, ...
+}
+
 }  // namespace
 
 std::vector<std::string> environment_with(const std::vector<std::pair<std::string, std::string>>& overrides) {
@@ -79,6 +95,7 @@ std::vector<std::string> environment_with(const std::vector<std::pair<std::strin
         const auto eq = entry.find('=');
         if (eq == std::string::npos) continue;
         const std::string name = entry.substr(0, eq);
+        if (launcher_identity(name)) continue;
         if (!vars.count(name)) order.push_back(name);
         vars[name] = entry.substr(eq + 1);
     }

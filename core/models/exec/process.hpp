@@ -34,7 +34,9 @@ struct ProcessResult {
 ProcessResult run_process(const ProcessSpec& spec, const std::function<StopReason()>& should_stop,
                           std::chrono::milliseconds grace);
 
-// The environment of this process as "NAME=value" strings with `overrides` set or replaced.
+// The environment of this process as "NAME=value" strings with `overrides` set or replaced, less the
+// variables by which an MPI launcher identifies a rank (OMPI_COMM_WORLD_*, PMIX_*, PMI_*, ...), so
+// that a program using MPI itself runs as its own singleton, not as a rank of the sweep's MPI job.
 std::vector<std::string> environment_with(const std::vector<std::pair<std::string, std::string>>& overrides);
 
 // The last `max_lines` lines (at most `max_bytes` bytes) of a text file; "" when missing.
