@@ -141,8 +141,15 @@ ResultsTable query_results(Store& store, const std::string& sweep, const std::ve
             for (const auto& [k, v] : tags.items()) tag_names.insert(k);
         }
     }
+    // A metric named like a parameter or a job field is the column <name>_metric, so that every
+    // column means one thing (the same rule as tools/load_results_example.py).
+    std::map<std::string, std::string> metric_columns;  // column -> metric name
+    for (const std::string& m : metric_names) {
+        const bool clash = param_values.count(m) || job_fields.count(m) || m.rfind("tag.", 0) == 0;
+        metric_columns.emplace(clash ? m + "_metric" : m, m);
+    }
     auto known_column = [&](const std::string& c) {
-        return job_fields.count(c) || metric_names.count(c) || param_values.count(c) ||
+        return job_fields.count(c) || metric_columns.count(c) || param_values.count(c) ||
                (c.rfind("tag.", 0) == 0 && tag_names.count(c.substr(4)));
     };
     for (const Condition& c : where) {
@@ -156,10 +163,10 @@ ResultsTable query_results(Store& store, const std::string& sweep, const std::ve
     if (!include_failed) sql += " AND j.status = 'done'";
     std::vector<std::string> bound;
     for (const Condition& c : where) {
-        if (metric_names.count(c.column)) {
+        if (const auto metric = metric_columns.find(c.column); metric != metric_columns.end()) {
             sql += " AND EXISTS (SELECT 1 FROM metrics m WHERE m.job_id = j.id AND m.name = ? AND m.value " +
                    c.op + " ?)";
-            bound.push_back(c.column);
+            bound.push_back(metric->second);
         } else if (job_fields.count(c.column)) {
             sql += " AND " + job_field_sql(c.column) + " " + c.op + " ?";
         } else if (c.column.rfind("tag.", 0) == 0) {
@@ -208,11 +215,14 @@ ResultsTable query_results(Store& store, const std::string& sweep, const std::ve
         rows.push_back(std::move(row));
     }
 
+    std::map<std::string, std::string> column_of_metric;
+    for (const auto& [column, metric] : metric_columns) column_of_metric[metric] = column;
     auto metrics = db.prepare("SELECT name, value FROM metrics WHERE job_id = ?");
     for (Row& row : rows) {
         metrics.bind(1, row.id);
         while (metrics.step()) {
-            row.fields[metrics.get_text(0)] = metrics.is_null(1) ? Json() : Json(metrics.get_double(1));
+            row.fields[column_of_metric.at(metrics.get_text(0))] =
+                metrics.is_null(1) ? Json() : Json(metrics.get_double(1));
         }
         metrics.reset();
     }
@@ -232,7 +242,7 @@ ResultsTable query_results(Store& store, const std::string& sweep, const std::ve
             if (values.size() > 1) table.columns.push_back(name);
         }
         for (const std::string& t : tag_names) table.columns.push_back("tag." + t);
-        for (const std::string& m : metric_names) table.columns.push_back(m);
+        for (const auto& [column, metric] : metric_columns) table.columns.push_back(column);
     }
     for (Row& row : rows) {
         std::vector<Json> cells;

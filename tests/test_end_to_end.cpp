@@ -305,6 +305,32 @@ TEST_F(EndToEnd, FailuresAreRecordedWhileTheOthersCompleteAndRetried) {
     EXPECT_EQ(lines[1], "  failed " + keys[3].key.substr(0, 12) + ": failing on request (value 1.000000)");
     EXPECT_EQ(lines[4], "  failed " + keys[6].key.substr(0, 12) + ": metric 'value' is NaN");
 
+    const auto show = cli({"show", db().string(), keys[3].key});
+    EXPECT_EQ(show.exit_code, 0);
+    EXPECT_NE(show.out.find("status:   failed  attempts 1\n"), std::string::npos) << show.out;
+    EXPECT_NE(show.out.find("error:    failing on request (value 1.000000)\n"), std::string::npos) << show.out;
+    EXPECT_NE(show.out.find("metrics:\n"), std::string::npos);
+    EXPECT_EQ(show.out.find("payload:"), std::string::npos) << show.out;
+    const auto missing = cli({"show", db().string(), "0123abc"});
+    EXPECT_EQ(missing.exit_code, 2);
+    EXPECT_EQ(missing.err, "error: no job with key 0123abc in " + db().string() + "\n");
+
+    const auto json = cli({"results", db().string(), "--sweep", "fails", "--format", "json"});
+    ASSERT_EQ(json.exit_code, 0) << json.err;
+    const Json rows = Json::parse(json.out);
+    ASSERT_EQ(rows.size(), 9u);
+    // The metric `value` is named like the parameter `value`: its column is value_metric.
+    EXPECT_EQ(rows[0], Json({{"index", 0}, {"key", keys[0].key}, {"status", "done"}, {"mode", "ok"},
+                             {"value", 1.0}, {"value_metric", 1.0}}));
+    EXPECT_EQ(rows[4], Json({{"index", 4}, {"key", keys[4].key}, {"status", "failed"}, {"mode", "throw"},
+                             {"value", 2.5}, {"value_metric", nullptr}}));
+    const auto by_metric = cli({"results", db().string(), "--sweep", "fails", "--where", "value_metric>=2",
+                                "--columns", "index,value,value_metric", "--format", "csv"});
+    EXPECT_EQ(by_metric.out, "index,value,value_metric\n1,2.5,2.5\n2,3.0,3.0\n");
+    const auto by_param = cli({"results", db().string(), "--sweep", "fails", "--where", "value>=2 and mode!=ok",
+                               "--columns", "index,value,value_metric", "--format", "csv"});
+    EXPECT_EQ(by_param.out, "index,value,value_metric\n4,2.5,\n5,3.0,\n7,2.5,\n8,3.0,\n");
+
     // Without --retries a failed job is not run again.
     const auto again = run(sweep, {"-j", "2"});
     EXPECT_EQ(again.exit_code, 1);
