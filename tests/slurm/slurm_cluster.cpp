@@ -38,21 +38,28 @@ fs::path program(const std::string& name) {
     return *p;
 }
 
-// A loopback port nobody listens on now.
-int free_port() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
-    socklen_t len = sizeof addr;
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-        ::close(fd);
-        throw std::runtime_error("no free port");
+// Loopback ports nobody listens on now, all different (the sockets stay open until all are found,
+// so the kernel cannot hand out one port twice).
+std::vector<int> free_ports(int count) {
+    std::vector<int> fds, ports;
+    for (int i = 0; i < count; ++i) {
+        const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        addr.sin_port = 0;
+        socklen_t len = sizeof addr;
+        if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+            ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+            if (fd >= 0) ::close(fd);
+            for (int f : fds) ::close(f);
+            throw std::runtime_error("no free port");
+        }
+        fds.push_back(fd);
+        ports.push_back(ntohs(addr.sin_port));
     }
-    ::close(fd);
-    return ntohs(addr.sin_port);
+    for (int f : fds) ::close(f);
+    return ports;
 }
 
 std::string read_text(const fs::path& path) {
@@ -130,11 +137,12 @@ SlurmCluster::SlurmCluster() {
         std::string node = host;
         node = node.substr(0, node.find('.'));
         const char* user = std::getenv("USER");
+        const std::vector<int> ports = free_ports(2);
         std::ofstream conf(dir_ / "slurm.conf");
         conf << "# sweep_runner tests: a single-node Slurm on loopback\n"
              << "ClusterName=srtest\n"
              << "SlurmctldHost=" << node << "(127.0.0.1)\n"
-             << "SlurmctldPort=" << free_port() << "\nSlurmdPort=" << free_port() << '\n'
+             << "SlurmctldPort=" << ports[0] << "\nSlurmdPort=" << ports[1] << '\n'
              << "SlurmUser=" << (user && *user ? user : "root") << "\nSlurmdUser=root\n"
              << "AuthType=auth/munge\nCredType=cred/munge\n"
              // cred_expire also delays a requeued job's restart (default 120 s).
@@ -161,6 +169,11 @@ SlurmCluster::SlurmCluster() {
 
         const auto end = std::chrono::steady_clock::now() + 30s;
         while (true) {
+            for (std::size_t i = 0; i < pids_.size(); ++i) {
+                if (pids_[i] <= 0 || !alive(pids_[i])) {
+                    throw std::runtime_error(std::string(i == 0 ? "munged" : i == 1 ? "slurmctld" : "slurmd") + " is not running");
+                }
+            }
             const slurm::CommandResult r = slurm::run_command({"sinfo", "-h", "-o", "%T"});
             if (r.exit_code == 0 && r.out.rfind("idle", 0) == 0) break;
             if (std::chrono::steady_clock::now() > end) throw std::runtime_error("node not idle after 30 s: " + r.out + r.err);
