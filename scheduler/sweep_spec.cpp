@@ -194,12 +194,13 @@ struct RawBlock {
     std::vector<Axis> grid;
     std::optional<Axis> zip;
     std::optional<Axis> jobs;
+    std::optional<Axis> repeat;
     std::vector<Derivation> derive;
     Json tags = Json::object();
 };
 
 const std::vector<std::string> block_keys = {"name", "description", "base_file", "params", "grid",
-                                             "zip",  "jobs",        "derive",    "tags",
+                                             "zip",  "jobs",        "repeat",    "derive",    "tags",
                                              // model `exec` (external programs): see parse_exec_keys
                                              "command", "workdir", "env", "outputs", "payload_format"};
 const std::vector<std::string> exec_keys = {"command", "workdir", "env", "outputs", "payload_format"};
@@ -364,6 +365,16 @@ RawBlock parse_block(const YAML::Node& node, const std::string& file, const fs::
         }
         block.jobs = std::move(axis);
     }
+    if (const YAML::Node repeat = node["repeat"]) {
+        // N runs that differ only by index, e.g. seeds derived as "base + 1 + index".
+        Axis axis{section + "repeat", {}, at(file, repeat)};
+        const Json count = repeat.IsScalar() ? scalar_to_json(repeat) : Json();
+        if (!count.is_number_integer() || count.get<long long>() < 1 || count.get<long long>() > 100000000) {
+            throw SweepError(axis.location, axis.name, "expected a whole number of runs from 1 to 100000000");
+        }
+        axis.points.resize(count.get<std::size_t>(), AxisPoint{});
+        block.repeat = std::move(axis);
+    }
     if (const YAML::Node derive = node["derive"]) {
         expect_map(derive, file, section + "derive");
         for (const auto& entry : derive) {
@@ -450,6 +461,9 @@ Block compose(const RawBlock& top, const RawBlock* own, const std::string& block
     }
     for (const RawBlock* raw : {&top, own}) {
         if (raw && raw->jobs) block.axes.push_back(*raw->jobs);
+    }
+    for (const RawBlock* raw : {&top, own}) {
+        if (raw && raw->repeat) block.axes.push_back(*raw->repeat);
     }
     block.derive = top.derive;
     if (own) {

@@ -57,7 +57,7 @@ struct Block {
     Location location;
     Json params = Json::object();  // base file, then top-level params, then block params
     LocationMap where;             // dotted key -> location of the value that won
-    std::vector<Axis> axes;        // grid axes in order, then the folded zip axis, then jobs
+    std::vector<Axis> axes;        // grid axes in order, then the folded zip axis, jobs, repeat
     std::vector<Derivation> derive;
     Json tags = Json::object();
 };

@@ -304,6 +304,22 @@ TEST(Expansion, DeriveCountsIndexWithinEachBlock) {
     EXPECT_EQ(jobs[9].params["length"], 2000 % 7);
 }
 
+TEST(Expansion, RepeatRunsDifferOnlyByIndexAndDeriveCanAdvanceABaseValue) {
+    // The shape of sal-code's change_params.py: run i gets every seed advanced by 1 + i.
+    const std::string text = std::string(header) +
+                             "params: {seed: 100}\n"
+                             "grid:\n  x: [1, 2]\n"
+                             "repeat: 3\n"
+                             "derive:\n  seed: \"seed + 1 + index\"\n";
+    const auto jobs = expand_text(text);
+    ASSERT_EQ(jobs.size(), 6u);
+    for (int i = 0; i < 6; ++i) {
+        EXPECT_EQ(jobs[i].index, i);
+        EXPECT_EQ(jobs[i].params["x"], 1.0 + i / 3) << "repeat is the innermost axis";
+        EXPECT_EQ(jobs[i].params["seed"], 101 + i);
+    }
+}
+
 TEST(Expansion, DeriveSeesAxisValuesAndNestedKeys) {
     const auto jobs = expand(parse_sweep("name: s\nmodel: testing.arith\n"
                                          "grid:\n  length: [3, 5]\n  y: [0, 1]\n"
