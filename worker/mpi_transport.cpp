@@ -6,19 +6,28 @@
 
 #include <algorithm>
 #include <deque>
+#include <iterator>
 #include <cstdlib>
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <unordered_map>
 
 namespace sr::mpi {
 namespace {
 
-// Each worker holds one job running and one prefetched, so it never idles between jobs. When its
-// jobs turn out to take only milliseconds, round trips would dominate, so it gets a deeper queue.
-constexpr int jobs_per_worker = 2;
-constexpr int jobs_per_worker_short = 64;
-constexpr double short_job_seconds = 0.005;
+// Each worker holds at least one job running and one prefetched, so it never idles between jobs.
+// When its jobs turn out to be short it gets a deeper queue: enough work to outlast a round trip to
+// the coordinator, which on an oversubscribed node can wait several scheduler time slices (a few
+// ms each). The cap bounds how unevenly the last jobs of a sweep are spread.
+constexpr int min_jobs_per_worker = 2;
+constexpr int max_jobs_per_worker = 1024;
+constexpr double queued_seconds_per_worker = 0.02;
+
+int credit_for(double mean_job_seconds) {
+    const double jobs = queued_seconds_per_worker / std::max(mean_job_seconds, 1e-9);
+    return static_cast<int>(std::clamp(jobs, double{min_jobs_per_worker}, double{max_jobs_per_worker}));
+}
 
 enum Tag : int {
     tag_jobs = 1,     // coordinator -> worker: JSON array of jobs
@@ -160,9 +169,12 @@ PoolEvents MpiPool::poll(std::chrono::milliseconds timeout) {
             }
             for (const Json& f : body.at("finished")) {
                 JobOutcome outcome = outcome_from_json(f);
+                if (f.value("start_included", false)) {
+                    events.started.push_back({outcome.key, outcome.host, outcome.rank, outcome.started});
+                }
                 --worker.outstanding;
                 worker.mean_seconds = 0.8 * worker.mean_seconds + 0.2 * outcome.wall_seconds;
-                worker.credit = worker.mean_seconds < short_job_seconds ? jobs_per_worker_short : jobs_per_worker;
+                worker.credit = credit_for(worker.mean_seconds);
                 events.finished.push_back(std::move(outcome));
             }
             for (const Json& key : body.at("returned")) {
@@ -191,6 +203,13 @@ void run_worker(const std::filesystem::path& out_dir, const std::atomic<bool>& s
     Sender sender;
     bool stopped = false;
     Message message;
+    // Events wait up to forward_interval to travel together while more are on the way: a message
+    // per job start and per finish costs the coordinator a receive, a parse and a loop turn each,
+    // which for short jobs is more than the jobs themselves.
+    constexpr auto forward_interval = std::chrono::milliseconds(1);
+    PoolEvents unsent;
+    std::size_t held = 0;  // jobs received, not yet finished or returned
+    auto last_forward = std::chrono::steady_clock::now();
     while (true) {
         // A signal reaching a worker rank (mpirun forwards SIGTERM to all) stops its job like a
         // coordinator's stop request; the rank still waits to be released.
@@ -203,7 +222,10 @@ void run_worker(const std::filesystem::path& out_dir, const std::atomic<bool>& s
             any = true;
             switch (message.tag) {
                 case tag_jobs:
-                    for (const Json& job : Json::parse(message.text)) pool.submit(job_from_json(job));
+                    for (const Json& job : Json::parse(message.text)) {
+                        pool.submit(job_from_json(job));
+                        ++held;
+                    }
                     break;
                 case tag_stop:
                     stopped = true;
@@ -216,14 +238,45 @@ void run_worker(const std::filesystem::path& out_dir, const std::atomic<bool>& s
             }
         }
         sender.progress();
-        const PoolEvents events = pool.poll(any ? std::chrono::milliseconds(0) : std::chrono::milliseconds(1));
-        if (events.started.empty() && events.finished.empty() && events.returned.empty()) continue;
-        Json body = {{"started", Json::array()}, {"finished", Json::array()}, {"returned", events.returned}};
-        for (const JobStart& s : events.started) {
+        PoolEvents events = pool.poll(any ? std::chrono::milliseconds(0) : std::chrono::milliseconds(1));
+        held -= std::min(held, events.finished.size() + events.returned.size());
+        std::move(events.started.begin(), events.started.end(), std::back_inserter(unsent.started));
+        std::move(events.finished.begin(), events.finished.end(), std::back_inserter(unsent.finished));
+        std::move(events.returned.begin(), events.returned.end(), std::back_inserter(unsent.returned));
+        if (unsent.started.empty() && unsent.finished.empty() && unsent.returned.empty()) continue;
+        const auto due = last_forward + forward_interval;
+        if (held > 0 && std::chrono::steady_clock::now() < due) {
+            std::this_thread::sleep_until(due);  // more events are coming; let them join this message
+            continue;
+        }
+        // A job that started and finished since the last message travels as its outcome alone,
+        // marked "start_included": the coordinator recreates the start from it (the outcome has the
+        // key, host, rank and start time). For short jobs this halves what there is to send and
+        // parse. (A retry needs a round trip to the coordinator, so a start and a finish of the same
+        // key in one message are the same attempt.)
+        std::unordered_map<std::string_view, int> unpaired_finishes;
+        for (const JobOutcome& o : unsent.finished) ++unpaired_finishes[o.key];
+        std::unordered_map<std::string_view, int> included_starts;
+        Json body = {{"started", Json::array()}, {"finished", Json::array()}, {"returned", unsent.returned}};
+        for (const JobStart& s : unsent.started) {
+            if (const auto it = unpaired_finishes.find(s.key); it != unpaired_finishes.end() && it->second > 0) {
+                --it->second;
+                ++included_starts[s.key];
+                continue;
+            }
             body["started"].push_back({{"key", s.key}, {"host", s.host}, {"rank", s.rank}, {"started", s.started}});
         }
-        for (const JobOutcome& o : events.finished) body["finished"].push_back(to_json(o));
+        for (const JobOutcome& o : unsent.finished) {
+            Json finished = to_json(o);
+            if (const auto it = included_starts.find(o.key); it != included_starts.end() && it->second > 0) {
+                --it->second;
+                finished["start_included"] = true;
+            }
+            body["finished"].push_back(std::move(finished));
+        }
         sender.send(body.dump(), 0, tag_events);
+        unsent = {};
+        last_forward = std::chrono::steady_clock::now();
     }
 }
 
