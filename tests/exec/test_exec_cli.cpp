@@ -337,6 +337,31 @@ TEST(ExecCli, MpiModeWithResumeAfterKill9OfARank) {
     EXPECT_EQ(payloads(out).size(), 6u);
     for (const auto& [path, time] : before) EXPECT_EQ(fs::last_write_time(path), time) << path;
 }
+
+// A program that uses MPI itself, started by a worker rank, runs as its own singleton.
+TEST(ExecCli, MpiProgramsAsJobsOfAnMpiSweep) {
+    if (std::system("command -v mpirun >/dev/null 2>&1") != 0) GTEST_SKIP() << "mpirun not installed";
+    setenv("OMPI_ALLOW_RUN_AS_ROOT", "1", 1);
+    setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 1);
+    setenv("OMPI_MCA_btl_tcp_if_include", "lo", 1);
+    setenv("OMPI_MCA_oob_tcp_if_include", "lo", 1);
+    TempDir tmp;
+    const fs::path sweep = tmp.path / "mpi_child.yaml";
+    spit(sweep, "name: exec_mpi_child\nmodel: exec\ncommand: [" EXEC_MPI_CHILD ", \"{output_file}\"]\n"
+                "timeout: 60\ngrid:\n  n: [1, 2, 3, 4]\n");
+    const fs::path db = tmp.path / "index.db", out = tmp.path / "out", log = tmp.path / "log.txt";
+    const Output ran = run({"/usr/bin/mpirun", "--oversubscribe", "-n", "3", SWEEP_RUNNER_BINARY, "run", sweep.string(),
+                            "--db", db.string(), "--out", out.string(), "-q"},
+                           log);
+    ASSERT_EQ(ran.exit_code, 0) << ran.text;
+    const Json rows = results_json(db, "exec_mpi_child", log, {"n", "status", "child_rank", "child_size"});
+    ASSERT_EQ(rows.size(), 4u);
+    for (const Json& row : rows) {
+        EXPECT_EQ(row["status"], "done") << row;
+        EXPECT_EQ(row["child_size"], 1.0) << row;
+        EXPECT_EQ(row["child_rank"], 0.0) << row;
+    }
+}
 #endif
 
 }  // namespace
