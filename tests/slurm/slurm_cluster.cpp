@@ -2,11 +2,14 @@
 
 #include "slurm/slurm.hpp"
 
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
@@ -166,6 +169,7 @@ SlurmCluster::SlurmCluster() {
         pids_.push_back(read_pid(dir_ / "slurmctld.pid", 10));
         run_checked({program("slurmd").string(), "-f", (dir_ / "slurm.conf").string()});
         pids_.push_back(read_pid(dir_ / "slurmd.pid", 10));
+        start_watchdog();
 
         const auto end = std::chrono::steady_clock::now() + 30s;
         while (true) {
@@ -188,7 +192,49 @@ SlurmCluster::SlurmCluster() {
 
 SlurmCluster::~SlurmCluster() { stop(); }
 
+void SlurmCluster::start_watchdog() {
+    int fds[2];
+    if (::pipe(fds) != 0) return;
+    const pid_t pid = ::fork();
+    if (pid < 0) {
+        ::close(fds[0]);
+        ::close(fds[1]);
+        return;
+    }
+    if (pid == 0) {
+        ::close(fds[1]);
+        ::setpgid(0, 0);  // out of the test's process group
+        char c = 0;
+        ssize_t n;
+        while ((n = ::read(fds[0], &c, 1)) < 0 && errno == EINTR) {}
+        if (n == 1) ::_exit(0);  // stop() ran
+        // The test process is gone: cancel its jobs, stop the daemons it started, by pid.
+        slurm::run_command({"scancel", "--full", "--user=" + std::to_string(::getuid())});
+        for (auto it = pids_.rbegin(); it != pids_.rend(); ++it) {
+            if (*it > 0) ::kill(*it, SIGTERM);
+        }
+        ::sleep(5);
+        for (pid_t p : pids_) {
+            if (p > 0) ::kill(p, SIGKILL);
+        }
+        std::error_code ec;
+        fs::remove_all(dir_, ec);
+        ::_exit(0);
+    }
+    ::close(fds[0]);
+    ::fcntl(fds[1], F_SETFD, FD_CLOEXEC);  // only this process holds the write end
+    watchdog_ = pid;
+    watchdog_pipe_ = fds[1];
+}
+
 void SlurmCluster::stop() {
+    if (watchdog_pipe_ >= 0) {
+        const char done = 'x';
+        if (::write(watchdog_pipe_, &done, 1) == 1) ::waitpid(watchdog_, nullptr, 0);
+        ::close(watchdog_pipe_);
+        watchdog_pipe_ = -1;
+        watchdog_ = -1;
+    }
     if (!pids_.empty()) slurm::run_command({"scancel", "--full", "--user=" + std::to_string(::getuid())});
     // slurmd, slurmctld, then munged; each by its pid.
     for (auto it = pids_.rbegin(); it != pids_.rend(); ++it) {

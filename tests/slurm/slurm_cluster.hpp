@@ -36,6 +36,11 @@ private:
     std::filesystem::path dir_;
     int cpus_ = 1;
     std::vector<pid_t> pids_;  // munged, slurmctld, slurmd
+    // A watchdog process stops the daemons if this process dies without stop() (e.g. killed by a
+    // test timeout); stop() tells it through the pipe that nothing is left to do.
+    void start_watchdog();
+    pid_t watchdog_ = -1;
+    int watchdog_pipe_ = -1;
 };
 
 }  // namespace sr::testing
