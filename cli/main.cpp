@@ -77,8 +77,12 @@ int cmd_models() {
             std::cout << "  " << p.name << "  " << sr::to_string(p.type)
                       << "  default " << (p.default_value.is_null() ? "-" : p.default_value.dump());
             if (p.min || p.max) {
-                std::cout << "  range [" << (p.min ? sr::Json(*p.min).dump() : "-inf") << ", "
-                          << (p.max ? sr::Json(*p.max).dump() : "inf") << "]";
+                const auto bound = [&](const std::optional<double>& v, const char* none) {
+                    if (!v) return std::string(none);
+                    return p.type == sr::ParamType::integer ? std::to_string(static_cast<long long>(*v))
+                                                            : sr::Json(*v).dump();
+                };
+                std::cout << "  range [" << bound(p.min, "-inf") << ", " << bound(p.max, "inf") << "]";
             }
             std::cout << "  " << p.doc << '\n';
         }

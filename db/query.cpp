@@ -178,7 +178,8 @@ ResultsTable query_results(Store& store, const std::string& sweep, const std::ve
         }
         bound.push_back(c.value);
     }
-    sql += " ORDER BY j.block, j.idx";
+    // Blocks in the order the sweep file first listed them (registration order), then by index.
+    sql += " ORDER BY (SELECT min(b.id) FROM jobs b WHERE b.sweep_id = j.sweep_id AND b.block = j.block), j.idx";
     auto select = db.prepare(sql);
     int bind_index = 1;
     select.bind(bind_index++, *sweep_id);
