@@ -139,14 +139,13 @@ SlurmCluster::SlurmCluster() {
         ::gethostname(host, sizeof host - 1);
         std::string node = host;
         node = node.substr(0, node.find('.'));
-        const char* user = std::getenv("USER");
         const std::vector<int> ports = free_ports(2);
         std::ofstream conf(dir_ / "slurm.conf");
         conf << "# sweep_runner tests: a single-node Slurm on loopback\n"
              << "ClusterName=srtest\n"
              << "SlurmctldHost=" << node << "(127.0.0.1)\n"
              << "SlurmctldPort=" << ports[0] << "\nSlurmdPort=" << ports[1] << '\n'
-             << "SlurmUser=" << (user && *user ? user : "root") << "\nSlurmdUser=root\n"
+             << "SlurmUser=root\nSlurmdUser=root\n"
              << "AuthType=auth/munge\nCredType=cred/munge\n"
              // cred_expire also delays a requeued job's restart (default 120 s).
              << "AuthInfo=socket=" << d << "/munge/munge.sock,cred_expire=5\n"

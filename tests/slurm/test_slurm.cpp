@@ -116,7 +116,9 @@ TEST(SlurmScripts, DryRunMatchesGoldenFiles) {
     for (const auto& [golden, args] : cases) {
         const ProcessResult r = cli(args, dir.path());
         ASSERT_EQ(r.exit_code, 0) << golden << ": " << r.err;
-        const std::string got = replace_all(replace_all(r.out, binary(), "$BIN"), dir.path().string(), "$DIR");
+        std::string got = replace_all(r.out, binary(), "$BIN");
+        got = replace_all(got, fs::canonical(dir.path()).string(), "$DIR");  // the working directory
+        got = replace_all(got, dir.path().string(), "$DIR");
         const fs::path file = source_dir() / "tests" / "data" / "slurm" / golden;
         if (std::getenv("SR_UPDATE_GOLDEN") != nullptr) write_file(file, got);
         EXPECT_EQ(got, read_text(file)) << golden << " differs; SR_UPDATE_GOLDEN=1 rewrites it";
