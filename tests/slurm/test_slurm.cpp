@@ -256,6 +256,7 @@ TEST_F(Slurm, MpiModeGivesBitwiseTheResultsOfALocalRun) {
     ASSERT_TRUE(cluster_->wait_for_jobs(ids, 90)) << slurm_output(dir / "mpi") << cluster_->logs();
     const auto rows = read_jobs(dir / "mpi" / "index.db", "arith");
     expect_same_results(rows, read_jobs(dir / "local" / "index.db", "arith"), {"series"});
+    EXPECT_NE(slurm_output(dir / "mpi").find("allocation: "), std::string::npos) << "time left read from squeue";
     const ProcessResult status = cli({"status", "mpi/index.db"}, dir.path());
     EXPECT_NE(status.out.find("21 done"), std::string::npos) << status.out;
     EXPECT_NE(status.out.find("slurm jobs: " + ids[0]), std::string::npos) << status.out;
@@ -291,9 +292,33 @@ TEST_F(Slurm, ArrayModeGivesBitwiseTheResultsOfALocalRun) {
     const auto rows = read_jobs(dir / "array" / "index.db", "arith");
     expect_same_results(rows, read_jobs(dir / "local" / "index.db", "arith"), {"series"});
     for (const auto& [key, row] : rows) EXPECT_EQ(row.attempts, 1) << key;
+    // Each task read its time left from squeue (as <array id>_<task id>).
+    const std::string log = slurm_output(dir / "array");
+    std::size_t tasks_with_time = 0;
+    for (std::size_t pos = 0; (pos = log.find("allocation: ", pos)) != std::string::npos; ++pos) ++tasks_with_time;
+    EXPECT_EQ(tasks_with_time, 6u) << log;
     const ProcessResult status = cli({"status", "array/index.db"}, dir.path());
     EXPECT_NE(status.out.find("slurm jobs: " + ids[0] + " " + ids[1] + " " + ids[2]), std::string::npos) << status.out;
     if (HasFailure()) ADD_FAILURE() << slurm_output(dir / "array");
+}
+
+// In a one-minute allocation, with estimates from finished jobs of the model in the index, a job
+// estimated at two minutes is not started; the others run.
+TEST_F(Slurm, JobsLongerThanTheTimeLeftDoNotStart) {
+    write_file(dir / "first.yaml", "name: first\nmodel: testing.sleep\ngrid:\n  seconds: [0.2, 0.3]\n");
+    write_file(dir / "second.yaml", "name: second\nmodel: testing.sleep\ngrid:\n  seconds: [0.1, 120.0]\n");
+    ASSERT_EQ(cli({"run", "first.yaml", "--out", "out", "-q"}, dir.path()).exit_code, 0);
+    const auto ids = submit({"submit", "second.yaml", "--out", "out", "--ranks", "2", "--time", "1", "--grace", "10",
+                             "--max-requeues", "0"});
+    ASSERT_EQ(ids.size(), 1u);
+    ASSERT_TRUE(cluster_->wait_for_jobs(ids, 60)) << slurm_output(dir / "out") << cluster_->logs();
+    const std::string log = slurm_output(dir / "out");
+    EXPECT_NE(log.find("not starting testing.sleep jobs"), std::string::npos) << log;
+    EXPECT_NE(log.find("exit code 3"), std::string::npos) << log;
+    for (const auto& [key, row] : read_jobs(dir / "out" / "index.db", "second")) {
+        const bool is_long = row.params.at("seconds").get<double>() > 1;
+        EXPECT_EQ(row.status, is_long ? "pending" : "done") << row.params.dump() << "\n" << log;
+    }
 }
 
 // Long checkpointing jobs under a one-minute time limit: Slurm's warning signal (B:TERM@45) makes
