@@ -87,6 +87,19 @@ TEST(ExecRun, JsonResultsThroughTheHelper) {
     EXPECT_NE(slurp(tmp.path / "job/stdout.log").find("x=2 seed=3"), std::string::npos);
 }
 
+TEST(ExecRun, TheHelperWritesEveryFormat) {
+    for (const char* format : {"npz", "hdf5"}) {
+        TempDir tmp;
+        const Json params = exec_params({python, script("quadratic.py"), "{params_file}", "{output_file}"},
+                                        {{"x", 3.0}, {"seed", 0}, {"epochs", 2}}, {{"payload_format", format}});
+        const sr::Result r = run(params, tmp.path);
+        EXPECT_DOUBLE_EQ(r.metrics.at("x_squared"), 9.0) << format;
+        EXPECT_DOUBLE_EQ(r.metrics.at("train.epochs"), 2.0) << format;
+        EXPECT_EQ(r.arrays.at("curve").shape, std::vector<std::size_t>{2}) << format;
+        EXPECT_EQ(r.arrays.at("steps").ints(), (std::vector<std::int64_t>{0, 1})) << format;
+    }
+}
+
 TEST(ExecRun, CompressedNpzFromNumpy) {
     TempDir tmp;
     const sr::Result r = run(exec_params({python, script("numpy_out.py"), "{params_file}", "{output_file}"},
