@@ -219,6 +219,15 @@ protected:
         mpi_environment();  // exported to the jobs (sbatch --export=ALL): Open MPI as root, loopback
     }
 
+    // MPI mode needs a binary built with MPI, and mpirun.
+    bool mpi_unavailable() const {
+#ifdef SR_TEST_WITH_MPI
+        return !have_mpirun();
+#else
+        return true;
+#endif
+    }
+
     // Submits; returns the Slurm job ids printed.
     std::vector<std::string> submit(const std::vector<std::string>& args) {
         const ProcessResult r = cli(args, dir.path());
@@ -247,6 +256,7 @@ std::string Slurm::skip_reason_;
 std::string Slurm::start_error_;
 
 TEST_F(Slurm, MpiModeGivesBitwiseTheResultsOfALocalRun) {
+    if (mpi_unavailable()) GTEST_SKIP() << "MPI mode: built without MPI or mpirun missing";
     write_file(dir / "arith.yaml", arith_sweep);
     ASSERT_EQ(cli({"run", "arith.yaml", "--out", "local", "-q"}, dir.path()).exit_code, 0);
     // 3 ranks on this machine's CPUs: --overcommit lets Slurm place more tasks than CPUs.
@@ -265,6 +275,7 @@ TEST_F(Slurm, MpiModeGivesBitwiseTheResultsOfALocalRun) {
 
 // The same under srun (PMIx) instead of mpirun.
 TEST_F(Slurm, MpiModeUnderSrun) {
+    if (mpi_unavailable()) GTEST_SKIP() << "MPI mode: built without MPI or mpirun missing";
     write_file(dir / "arith.yaml", arith_sweep);
     ASSERT_EQ(cli({"run", "arith.yaml", "--out", "local", "-q"}, dir.path()).exit_code, 0);
     const auto ids = submit({"submit", "arith.yaml", "--out", "srun", "--ranks", "3", "--launcher", "srun",
@@ -305,6 +316,7 @@ TEST_F(Slurm, ArrayModeGivesBitwiseTheResultsOfALocalRun) {
 // In a one-minute allocation, with estimates from finished jobs of the model in the index, a job
 // estimated at two minutes is not started; the others run.
 TEST_F(Slurm, JobsLongerThanTheTimeLeftDoNotStart) {
+    if (mpi_unavailable()) GTEST_SKIP() << "MPI mode: built without MPI or mpirun missing";
     write_file(dir / "first.yaml", "name: first\nmodel: testing.sleep\ngrid:\n  seconds: [0.2, 0.3]\n");
     write_file(dir / "second.yaml", "name: second\nmodel: testing.sleep\ngrid:\n  seconds: [0.1, 120.0]\n");
     ASSERT_EQ(cli({"run", "first.yaml", "--out", "out", "-q"}, dir.path()).exit_code, 0);
@@ -325,6 +337,7 @@ TEST_F(Slurm, JobsLongerThanTheTimeLeftDoNotStart) {
 // them checkpoint and the run stop; the script requeues the job, which resumes from the
 // checkpoints. The results equal an uninterrupted run (the same seeds without the per-step sleep).
 TEST_F(Slurm, PreemptedCheckpointingJobsCompleteAfterRequeue) {
+    if (mpi_unavailable()) GTEST_SKIP() << "MPI mode: built without MPI or mpirun missing";
     write_file(dir / "long.yaml",
                "name: long\nmodel: testing.counter\nparams: {steps: 500, step_seconds: 0.06}\n"
                "grid:\n  seed: [1, 2, 3, 4]\n");
