@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <fstream>
 #include <map>
@@ -192,6 +193,52 @@ TEST(SlurmScripts, DoesNotStartJobsLongerThanTheAllocationHasLeft) {
         const bool is_long = row.params.at("seconds").get<double>() > 1;
         EXPECT_EQ(row.status, is_long ? "pending" : "done") << row.params.dump();
         EXPECT_EQ(row.attempts, is_long ? 0 : 1);
+    }
+}
+
+// Checkpoints without Slurm: SIGTERM mid-job saves them next to the payloads, the jobs go back to
+// pending, and the rerun resumes them to bitwise the results of an uninterrupted run.
+TEST(SlurmScripts, SigtermCheckpointsAndTheRerunResumesBitwise) {
+    TempDir dir;
+    write_file(dir / "long.yaml",
+               "name: long\nmodel: testing.counter\nparams: {steps: 300, step_seconds: 0.01}\ngrid:\n  seed: [7, 8]\n");
+    write_file(dir / "quick.yaml",
+               "name: long\nmodel: testing.counter\nparams: {steps: 300, step_seconds: 0.0}\ngrid:\n  seed: [7, 8]\n");
+    ASSERT_EQ(cli({"run", "quick.yaml", "--out", "local", "-q"}, dir.path()).exit_code, 0);
+    const pid_t pid = start_process({binary(), "run", "long.yaml", "--out", "out", "-q", "-j", "2"}, dir / "logs",
+                                    dir.path());
+    // Both jobs under way (recorded running), a little into their 3 s.
+    const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (std::chrono::steady_clock::now() < end) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        if (!fs::exists(dir / "out" / "index.db")) continue;
+        std::size_t running = 0;
+        for (const auto& [key, row] : read_jobs(dir / "out" / "index.db", "long")) running += row.status == "running";
+        if (running == 2) break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    signal_group(pid, SIGTERM);
+    EXPECT_EQ(wait_process(pid), 3);
+    const auto stopped = read_jobs(dir / "out" / "index.db", "long");
+    ASSERT_EQ(stopped.size(), 2u);
+    for (const auto& [key, row] : stopped) {
+        EXPECT_EQ(row.status, "pending") << key;
+        EXPECT_EQ(row.error, "stopped on request; checkpoint saved") << key;
+        EXPECT_TRUE(fs::exists(dir / "out" / "long" / key.substr(0, 2) / (key + ".ckpt"))) << key;
+    }
+    const ProcessResult rerun = cli({"run", "long.yaml", "--out", "out", "-q", "-j", "2"}, dir.path());
+    ASSERT_EQ(rerun.exit_code, 0) << rerun.err;
+    EXPECT_NE(rerun.err.find("resumed from checkpoint"), std::string::npos) << rerun.err;
+    const auto rows = read_jobs(dir / "out" / "index.db", "long");
+    const auto reference = read_jobs(dir / "local" / "index.db", "long");
+    std::map<long long, const Row*> by_seed;
+    for (const auto& [key, row] : reference) by_seed[row.params.at("seed").get<long long>()] = &row;
+    for (const auto& [key, row] : rows) {
+        const Row& ref = *by_seed.at(row.params.at("seed").get<long long>());
+        EXPECT_EQ(row.status, "done") << key;
+        EXPECT_EQ(row.metrics, ref.metrics) << key;
+        EXPECT_EQ(read_payload_array(row.payload, "trace").reals(), read_payload_array(ref.payload, "trace").reals());
+        EXPECT_FALSE(fs::exists(dir / "out" / "long" / key.substr(0, 2) / (key + ".ckpt"))) << "removed once done";
     }
 }
 
