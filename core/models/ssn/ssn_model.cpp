@@ -1,8 +1,10 @@
 #include "core/models/ssn/ssn_model.hpp"
 
 #include "core/models/ssn/training.hpp"
+#include "core/sha256.hpp"
 
 #include <algorithm>
+#include <cstdio>
 
 namespace sr {
 namespace {
@@ -100,7 +102,22 @@ public:
         const SsnConfig& c = trainer.config();
         const auto total_steps = static_cast<double>(std::max<std::int64_t>(1, c.total_steps()));
         ssn::TrainingState state = trainer.initial_state();
+        // Checkpoints (docs/slurm.md): the state at an epoch boundary is complete (every epoch
+        // starts the sampler from rest), so a stop saves it and a rerun continues bitwise.
+        const std::string fingerprint = checkpoint_fingerprint(params);
+        if (const auto saved = context.load_checkpoint()) {
+            if (auto restored = ssn::decode_checkpoint(*saved, fingerprint, c)) {
+                state = std::move(*restored);
+                std::fprintf(stderr, "ssn %s: resumed from checkpoint at epoch %lld\n",
+                             context.job().key.substr(0, 12).c_str(), static_cast<long long>(state.epoch));
+            } else {
+                std::fprintf(stderr, "ssn %s: ignoring a checkpoint of other parameters or format\n",
+                             context.job().key.substr(0, 12).c_str());
+            }
+        }
         while (!trainer.finished(state)) {
+            // Epoch boundary: the only cancellation point, nothing is checked inside the simulation.
+            if (context.stop_requested()) context.save_checkpoint(ssn::encode_checkpoint(state, fingerprint));
             context.check_cancelled();
             trainer.run_epoch(state);
             context.report_progress(static_cast<double>(state.simulated_steps) / total_steps);
@@ -109,6 +126,12 @@ public:
     }
 
 private:
+    // Ties a checkpoint to the model version and the job's parameters (the job key's ingredients).
+    std::string checkpoint_fingerprint(const Params& params) const {
+        return sha256_hex("ssn/" + std::to_string(info_.version) + "/" +
+                          params.dump(-1, ' ', false, Json::error_handler_t::replace));
+    }
+
     static Result make_result(const ssn::Trainer& trainer, const ssn::TrainingState& state) {
         const SsnConfig& c = trainer.config();
         const auto dim = static_cast<std::size_t>(c.dim);

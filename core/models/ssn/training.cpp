@@ -1,5 +1,8 @@
 #include "core/models/ssn/training.hpp"
 
+#include <cstring>
+#include <type_traits>
+
 namespace sr::ssn {
 namespace {
 
@@ -11,7 +14,164 @@ std::vector<double> stdp_widths(const SsnConfig& c) {
     return {c.ws.tau_minus, c.sal.tau_minus};
 }
 
+// Checkpoint format: kCheckpointMagic, u32 version, u32 endianness mark, then the fields in the
+// order of encode_checkpoint, every value as its native bytes, every sequence preceded by its
+// length (u64), matrices by rows and cols.
+constexpr char kCheckpointMagic[8] = {'S', 'R', 'S', 'S', 'N', 'C', 'K', '\0'};
+constexpr std::uint32_t kCheckpointVersion = 1;
+constexpr std::uint32_t kEndianMark = 0x01020304;
+
+class Writer {
+public:
+    template <class T>
+    void put(const T& value) {
+        static_assert(std::is_trivially_copyable_v<T>);
+        out_.append(reinterpret_cast<const char*>(&value), sizeof(T));
+    }
+    void put_bytes(const void* data, std::size_t size) {
+        put<std::uint64_t>(size);
+        out_.append(static_cast<const char*>(data), size);
+    }
+    void put_doubles(const double* data, std::size_t n) {
+        put<std::uint64_t>(n);
+        out_.append(reinterpret_cast<const char*>(data), n * sizeof(double));
+    }
+    void put_matrix(const Matrix& m) {
+        put<std::uint64_t>(static_cast<std::uint64_t>(m.rows()));
+        put<std::uint64_t>(static_cast<std::uint64_t>(m.cols()));
+        out_.append(reinterpret_cast<const char*>(m.data()), static_cast<std::size_t>(m.size()) * sizeof(double));
+    }
+    std::string take() { return std::move(out_); }
+
+private:
+    std::string out_;
+};
+
+// Every read checks the remaining length; a failed read leaves ok() false for good.
+class Reader {
+public:
+    explicit Reader(std::string_view in) : in_(in) {}
+    bool ok() const { return ok_; }
+    bool at_end() const { return ok_ && pos_ == in_.size(); }
+    template <class T>
+    T get() {
+        static_assert(std::is_trivially_copyable_v<T>);
+        T value{};
+        if (take(&value, sizeof(T))) return value;
+        return T{};
+    }
+    std::string get_string() {
+        const auto n = get<std::uint64_t>();
+        if (!ok_ || n > in_.size() - pos_) return fail(), std::string{};
+        std::string s(in_.substr(pos_, n));
+        pos_ += n;
+        return s;
+    }
+    std::vector<double> get_doubles(std::uint64_t expected) {
+        const auto n = get<std::uint64_t>();
+        if (!ok_ || n != expected) return fail(), std::vector<double>{};
+        std::vector<double> v(n);
+        take(v.data(), n * sizeof(double));
+        return v;
+    }
+    Vector get_vector(std::uint64_t expected) {
+        const std::vector<double> v = get_doubles(expected);
+        return ok_ ? Vector(Eigen::Map<const Vector>(v.data(), static_cast<Eigen::Index>(v.size()))) : Vector();
+    }
+    Matrix get_matrix(std::uint64_t rows, std::uint64_t cols) {
+        const auto r = get<std::uint64_t>();
+        const auto c = get<std::uint64_t>();
+        if (!ok_ || r != rows || c != cols) return fail(), Matrix();
+        Matrix m(static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(c));
+        take(m.data(), r * c * sizeof(double));
+        return ok_ ? m : Matrix();
+    }
+    void fail() { ok_ = false; }
+
+private:
+    bool take(void* out, std::size_t size) {
+        if (!ok_ || size > in_.size() - pos_) {
+            ok_ = false;
+            return false;
+        }
+        std::memcpy(out, in_.data() + pos_, size);
+        pos_ += size;
+        return true;
+    }
+    std::string_view in_;
+    std::size_t pos_ = 0;
+    bool ok_ = true;
+};
+
 }  // namespace
+
+std::string encode_checkpoint(const TrainingState& state, std::string_view fingerprint) {
+    Writer w;
+    for (const char c : kCheckpointMagic) w.put(c);
+    w.put(kCheckpointVersion);
+    w.put(kEndianMark);
+    w.put_bytes(fingerprint.data(), fingerprint.size());
+    w.put(state.epoch);
+    w.put(state.simulated_steps);
+    w.put(state.num_spikes);
+    for (const std::uint64_t word : state.rng) w.put(word);
+    w.put_matrix(state.w);
+    w.put_doubles(state.b.data(), static_cast<std::size_t>(state.b.size()));
+    w.put<std::uint64_t>(state.validations.size());
+    for (const ValidationRecord& v : state.validations) {
+        w.put(v.epoch);
+        w.put(v.dkl);
+        w.put(v.asym);
+        w.put_matrix(v.w);
+        w.put_doubles(v.b.data(), static_cast<std::size_t>(v.b.size()));
+        w.put_doubles(v.distr.data(), v.distr.size());
+    }
+    return w.take();
+}
+
+std::optional<TrainingState> decode_checkpoint(std::string_view bytes, std::string_view fingerprint,
+                                               const SsnConfig& config) {
+    Reader r(bytes);
+    for (const char c : kCheckpointMagic) {
+        if (r.get<char>() != c) return std::nullopt;
+    }
+    if (r.get<std::uint32_t>() != kCheckpointVersion || r.get<std::uint32_t>() != kEndianMark) return std::nullopt;
+    if (r.get_string() != fingerprint || !r.ok()) return std::nullopt;
+
+    const auto dim = static_cast<std::uint64_t>(config.dim);
+    const std::uint64_t num_states = std::uint64_t{1} << config.dim;
+    TrainingState state;
+    state.epoch = r.get<std::int64_t>();
+    state.simulated_steps = r.get<std::int64_t>();
+    state.num_spikes = r.get<std::int64_t>();
+    for (std::uint64_t& word : state.rng) word = r.get<std::uint64_t>();
+    state.w = r.get_matrix(dim, dim);
+    state.b = r.get_vector(dim);
+    const auto n = r.get<std::uint64_t>();
+    if (!r.ok() || state.epoch < 0 || state.epoch > config.num_epochs || state.simulated_steps < 0 ||
+        state.num_spikes < 0 || n > static_cast<std::uint64_t>(config.num_validations())) {
+        return std::nullopt;
+    }
+    std::int64_t previous = -1;
+    for (std::uint64_t k = 0; k < n; ++k) {
+        ValidationRecord v;
+        v.epoch = r.get<std::int64_t>();
+        v.dkl = r.get<double>();
+        v.asym = r.get<double>();
+        v.w = r.get_matrix(dim, dim);
+        v.b = r.get_vector(dim);
+        v.distr = r.get_doubles(num_states);
+        if (!r.ok() || v.epoch <= previous || v.epoch >= state.epoch || !config.is_validation_epoch(v.epoch)) {
+            return std::nullopt;
+        }
+        previous = v.epoch;
+        state.validations.push_back(std::move(v));
+    }
+    // Every validation epoch before `epoch` has its record (epoch 0 is one).
+    const auto expected = static_cast<std::uint64_t>(state.epoch == 0 ? 0 : (state.epoch - 1) / config.val_step + 1);
+    if (!r.at_end() || n != expected) return std::nullopt;
+    return state;
+}
 
 Trainer::Trainer(SsnConfig config, SimulationPath path)
     : config_(std::move(config)),

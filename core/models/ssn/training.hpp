@@ -15,6 +15,9 @@
 #include "core/rng.hpp"
 
 #include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
 #include <vector>
 
 namespace sr::ssn {
@@ -39,6 +42,16 @@ struct TrainingState {
     std::int64_t num_spikes = 0;
     std::vector<ValidationRecord> validations;
 };
+
+// Checkpoints (docs/slurm.md): a TrainingState as bytes. Binary, native doubles and integers
+// copied bit for bit (so NaN/inf DKLs and every weight round-trip exactly), with a magic, a format
+// version, an endianness mark and `fingerprint` (the model passes a hash of the job's parameters).
+std::string encode_checkpoint(const TrainingState& state, std::string_view fingerprint);
+// The state encode_checkpoint saved, or nullopt when `bytes` are not such a checkpoint (other
+// format version, truncated, trailing bytes), carry another fingerprint, or do not fit `config`
+// (dimensions, epoch range, validation epochs): a stale or foreign checkpoint is ignored.
+std::optional<TrainingState> decode_checkpoint(std::string_view bytes, std::string_view fingerprint,
+                                               const SsnConfig& config);
 
 enum class SimulationPath { event_driven, time_stepped };
 
