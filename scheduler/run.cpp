@@ -147,23 +147,34 @@ fs::path shard_db_path(const fs::path& db_path, int shard_index, int shard_count
     return db_path.string() + ".shard-" + std::to_string(shard_index) + "-of-" + std::to_string(shard_count) + ".db";
 }
 
-int run_sweep(const RunRequest& request) {
-    // Everything that can be wrong with the input is found before anything is written.
-    SweepSpec spec;
-    std::vector<Job> jobs;
+fs::path index_path(const fs::path& out_dir, const fs::path& db_path) {
+    return db_path.empty() ? out_dir / "index.db" : db_path;
+}
+
+std::optional<ExpandedSweep> load_and_expand(const fs::path& sweep_file) {
     try {
-        spec = load_sweep(request.sweep_file);
-        jobs = expand(spec, builtin_models());
+        ExpandedSweep sweep;
+        sweep.spec = load_sweep(sweep_file);
+        sweep.jobs = expand(sweep.spec, builtin_models());
+        return sweep;
     } catch (const SweepError& e) {
         std::cerr << "error: " << e.what() << '\n';
-        return 2;
+        return std::nullopt;
     }
+}
+
+int run_sweep(const RunRequest& request) {
+    // Everything that can be wrong with the input is found before anything is written.
+    std::optional<ExpandedSweep> expanded = load_and_expand(request.sweep_file);
+    if (!expanded) return 2;
+    const SweepSpec& spec = expanded->spec;
+    std::vector<Job>& jobs = expanded->jobs;
     if (request.timeout_seconds) {
         for (Job& job : jobs) job.timeout_seconds = *request.timeout_seconds;
     }
 
     const fs::path out_dir = request.out_dir;
-    fs::path db_path = request.db_path.empty() ? out_dir / "index.db" : request.db_path;
+    fs::path db_path = index_path(out_dir, request.db_path);
     if (request.shard_count > 0) {
         if (request.shard_index < 0 || request.shard_index >= request.shard_count) {
             std::cerr << "error: --shard " << request.shard_index << '/' << request.shard_count

@@ -1,6 +1,7 @@
 #pragma once
 // `sweep_runner run`: expand and validate the sweep, register it in the index, run what is not yet
 // done, and report. Shared by local threads and MPI (rank 0 calls it with its pool).
+#include "scheduler/sweep_spec.hpp"
 #include "worker/worker_pool.hpp"
 
 #include <atomic>
@@ -34,6 +35,17 @@ struct RunRequest {
 
 // <db>.shard-<i>-of-<M>.db
 std::filesystem::path shard_db_path(const std::filesystem::path& db_path, int shard_index, int shard_count);
+
+// The index a command uses: --db if given, else OUT/index.db.
+std::filesystem::path index_path(const std::filesystem::path& out_dir, const std::filesystem::path& db_path);
+
+// A sweep file loaded and expanded for a command (run, submit). An invalid sweep prints its one-line
+// error and gives nothing; the command then exits 2 having written nothing.
+struct ExpandedSweep {
+    SweepSpec spec;
+    std::vector<Job> jobs;
+};
+std::optional<ExpandedSweep> load_and_expand(const std::filesystem::path& sweep_file);
 
 // Exit codes: 0 every job of the sweep done; 1 some failed; 2 invalid input (nothing written);
 // 3 stopped before the sweep finished (a signal, or too little allocation time left for the rest).

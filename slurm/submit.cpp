@@ -34,15 +34,10 @@ void write_script(const fs::path& path, const std::string& text) {
 }  // namespace
 
 int submit(const SubmitRequest& request) {
-    SweepSpec spec;
-    std::vector<Job> jobs;
-    try {
-        spec = load_sweep(request.sweep_file);
-        jobs = expand(spec, builtin_models());
-    } catch (const SweepError& e) {
-        std::cerr << "error: " << e.what() << '\n';
-        return 2;
-    }
+    std::optional<ExpandedSweep> expanded = load_and_expand(request.sweep_file);
+    if (!expanded) return 2;
+    const SweepSpec& spec = expanded->spec;
+    const std::vector<Job>& jobs = expanded->jobs;
     if (jobs.empty()) {
         std::cerr << "error: " << request.sweep_file.string() << ": the sweep has no jobs\n";
         return 2;
@@ -52,7 +47,7 @@ int submit(const SubmitRequest& request) {
     o.sweep_name = spec.name;
     o.sweep_file = fs::absolute(request.sweep_file).lexically_normal();
     o.out_dir = fs::absolute(request.out_dir).lexically_normal();
-    o.db_path = fs::absolute(request.db_path.empty() ? request.out_dir / "index.db" : request.db_path).lexically_normal();
+    o.db_path = fs::absolute(index_path(request.out_dir, request.db_path)).lexically_normal();
     o.binary = self_binary();
     o.workdir = fs::current_path();
     if (o.mode == Mode::array) {
@@ -109,22 +104,16 @@ int submit(const SubmitRequest& request) {
 }
 
 int merge(const fs::path& sweep_file, const fs::path& db_path_arg, const fs::path& out_dir) {
-    const fs::path db_path = db_path_arg.empty() ? out_dir / "index.db" : db_path_arg;
+    const fs::path db_path = index_path(out_dir, db_path_arg);
     if (!sweep_file.empty()) {
         // Registers the sweep's jobs first, so the index lists the ones no shard finished as pending.
-        SweepSpec spec;
-        std::vector<Job> jobs;
-        try {
-            spec = load_sweep(sweep_file);
-            jobs = expand(spec, builtin_models());
-        } catch (const SweepError& e) {
-            std::cerr << "error: " << e.what() << '\n';
-            return 2;
-        }
+        const std::optional<ExpandedSweep> expanded = load_and_expand(sweep_file);
+        if (!expanded) return 2;
         fs::create_directories(db_path.parent_path().empty() ? fs::path(".") : db_path.parent_path());
         Store store(db_path.string());
-        const std::int64_t id = store.register_sweep(spec.name, fs::absolute(sweep_file).string(), spec.text);
-        store.register_jobs(id, jobs);
+        const std::int64_t id =
+            store.register_sweep(expanded->spec.name, fs::absolute(sweep_file).string(), expanded->spec.text);
+        store.register_jobs(id, expanded->jobs);
     }
     const MergeSummary summary = merge_shards(db_path);
     std::cout << "merged " << summary.shards << " shard databases into " << db_path.string() << ": "
