@@ -12,8 +12,6 @@ Runs the Debian python (/usr/bin/python3 with numpy, h5py, pandas, matplotlib).
 import argparse
 import json
 import os
-import sqlite3
-import sys
 
 import h5py
 import matplotlib
@@ -21,7 +19,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+from sweep_index import finished_jobs  # noqa: E402
 
 COLORS = {"sal": "tab:green", "fa": "tab:orange", "bp": "tab:blue"}
 LABELS = {"sal": "SAL", "fa": "FA", "bp": "BP"}
@@ -29,17 +27,7 @@ LABELS = {"sal": "SAL", "fa": "FA", "bp": "BP"}
 
 def load_runs(db_path, sweep):
     """One row per finished job: variant, seed index and its payload arrays."""
-    with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True) as db:
-        jobs = pd.read_sql_query(
-            "SELECT j.idx, j.block, j.tags, j.payload_path FROM jobs j "
-            "JOIN sweeps s ON s.id = j.sweep_id "
-            "WHERE s.name = ? AND j.status = 'done' AND j.retired = 0 AND j.model = 'microcircuit' "
-            "ORDER BY j.block, j.idx",
-            db,
-            params=(sweep,),
-        )
-    if jobs.empty:
-        sys.exit(f"no finished microcircuit jobs in sweep '{sweep}' of {db_path}")
+    jobs = finished_jobs(db_path, sweep, "microcircuit")
     runs = []
     for job in jobs.itertuples():
         tags = json.loads(job.tags)

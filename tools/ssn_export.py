@@ -19,13 +19,12 @@ Runs the Debian python (/usr/bin/python3 with numpy, h5py, pandas, yaml).
 import argparse
 import json
 import os
-import sqlite3
-import sys
 
 import h5py
 import numpy as np
-import pandas as pd
 import yaml
+
+from sweep_index import finished_jobs
 
 # train_bm.py's np.savez_compressed keys, all stored as float32.
 NPZ_KEYS = ["dkls", "target_distr", "all_distr", "all_weights", "all_biases", "all_asym"]
@@ -33,21 +32,6 @@ NPZ_KEYS = ["dkls", "target_distr", "all_distr", "all_weights", "all_biases", "a
 # Optional explicit inputs of our model that the published exp.yaml does not have.
 EXPLICIT_KEYS = ["w_target", "b_target", "w_init", "b_init"]
 EXPLICIT_RULE_KEYS = ["a_plus_matrix", "a_minus_matrix"]
-
-
-def load_jobs(db_path, sweep):
-    with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True) as db:
-        jobs = pd.read_sql_query(
-            "SELECT j.idx, j.block, j.params, j.payload_path FROM jobs j "
-            "JOIN sweeps s ON s.id = j.sweep_id "
-            "WHERE s.name = ? AND j.status = 'done' AND j.retired = 0 AND j.model = 'ssn' "
-            "ORDER BY j.block, j.idx",
-            db,
-            params=(sweep,),
-        )
-    if jobs.empty:
-        sys.exit(f"no finished ssn jobs in sweep '{sweep}' of {db_path}")
-    return jobs
 
 
 def published_params(params):
@@ -75,7 +59,7 @@ def main():
     parser.add_argument("-o", "--out", required=True, help="output folder (one subfolder per block)")
     args = parser.parse_args()
 
-    jobs = load_jobs(args.db, args.sweep)
+    jobs = finished_jobs(args.db, args.sweep, "ssn")
     db_dir = os.path.dirname(os.path.abspath(args.db))
     for block, runs in jobs.groupby("block", sort=False):
         folder = os.path.join(args.out, block or args.sweep)

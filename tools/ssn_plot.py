@@ -15,8 +15,6 @@ Runs the Debian python (/usr/bin/python3 with numpy, h5py, pandas, matplotlib).
 import argparse
 import json
 import os
-import sqlite3
-import sys
 
 import h5py
 import matplotlib
@@ -25,6 +23,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from sweep_index import finished_jobs  # noqa: E402
 
 # The parameter each scenario varies (change_params.py's noise axis).
 NOISE_PARAM = {"synaptic": ("init_noise",), "plasticity": ("stdp", "ws", "noise")}
@@ -34,17 +33,7 @@ STYLE = {"on": dict(color="tab:green", label="SAL"), "off": dict(color="tab:gray
 
 def load_runs(db_path, sweep):
     """One row per finished job: scenario, SAL on/off, noise strength and its payload arrays."""
-    with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True) as db:
-        jobs = pd.read_sql_query(
-            "SELECT j.idx, j.block, j.params, j.tags, j.payload_path FROM jobs j "
-            "JOIN sweeps s ON s.id = j.sweep_id "
-            "WHERE s.name = ? AND j.status = 'done' AND j.retired = 0 AND j.model = 'ssn' "
-            "ORDER BY j.block, j.idx",
-            db,
-            params=(sweep,),
-        )
-    if jobs.empty:
-        sys.exit(f"no finished ssn jobs in sweep '{sweep}' of {db_path}")
+    jobs = finished_jobs(db_path, sweep, "ssn")
     rows = []
     db_dir = os.path.dirname(os.path.abspath(db_path))
     for job in jobs.itertuples():
