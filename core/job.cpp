@@ -1,6 +1,7 @@
 #include "core/job.hpp"
 
 #include <chrono>
+#include <cmath>
 #include <unistd.h>
 
 namespace sr {
@@ -37,9 +38,31 @@ Job job_from_json(const Json& j) {
     return job;
 }
 
+namespace {
+
+// JSON has no infinities; they travel as the strings "inf" and "-inf".
+Json metrics_to_json(const std::map<std::string, double>& metrics) {
+    Json out = Json::object();
+    for (const auto& [name, value] : metrics) {
+        out[name] = std::isinf(value) ? Json(value > 0 ? "inf" : "-inf") : Json(value);
+    }
+    return out;
+}
+
+std::map<std::string, double> metrics_from_json(const Json& json) {
+    std::map<std::string, double> out;
+    for (const auto& [name, value] : json.items()) {
+        out[name] = value.is_string() ? (value.get<std::string>() == "inf" ? HUGE_VAL : -HUGE_VAL)
+                                      : value.get<double>();
+    }
+    return out;
+}
+
+}  // namespace
+
 Json to_json(const JobOutcome& o) {
     return {{"key", o.key}, {"outcome", to_string(o.outcome)}, {"error", o.error},
-            {"metrics", o.metrics}, {"payload_path", o.payload_path},
+            {"metrics", metrics_to_json(o.metrics)}, {"payload_path", o.payload_path},
             {"payload_sha256", o.payload_sha256}, {"started", o.started}, {"finished", o.finished},
             {"wall_seconds", o.wall_seconds}, {"host", o.host}, {"rank", o.rank}};
 }
@@ -50,7 +73,7 @@ JobOutcome outcome_from_json(const Json& j) {
     const std::string outcome = j.at("outcome").get<std::string>();
     o.outcome = outcome == "done" ? Outcome::done : outcome == "failed" ? Outcome::failed : Outcome::interrupted;
     o.error = j.at("error").get<std::string>();
-    o.metrics = j.at("metrics").get<std::map<std::string, double>>();
+    o.metrics = metrics_from_json(j.at("metrics"));
     o.payload_path = j.at("payload_path").get<std::string>();
     o.payload_sha256 = j.at("payload_sha256").get<std::string>();
     o.started = j.at("started").get<double>();

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <set>
 #include <sstream>
 #include <stdexcept>
@@ -47,6 +48,7 @@ void bind_value(sql::Statement& stmt, int index, const std::string& value) {
 
 std::string csv_cell(const Json& value) {
     if (value.is_null()) return "";
+    if (value.is_number_float() && std::isinf(value.get<double>())) return value.get<double>() > 0 ? "inf" : "-inf";
     std::string text = value.is_string() ? value.get<std::string>() : value.dump();
     if (text.find_first_of(",\"\n") != std::string::npos) {
         std::string quoted = "\"";

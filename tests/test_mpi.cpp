@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <csignal>
 #include <fstream>
 #include <map>
@@ -207,18 +208,20 @@ TEST_F(Mpi, SigtermStopsPromptlyAndRerunCompletes) {
 TEST_F(Mpi, ExceptionAndTimeoutAreRecordedWhileOthersComplete) {
     const fs::path failing = dir / "failing.yaml";
     write_file(failing,
-               "name: failing\nmodel: testing.fail\ngrid:\n  mode: [ok, throw, nan]\n"
+               "name: failing\nmodel: testing.fail\ngrid:\n  mode: [ok, throw, nan, inf]\n"
                "  value: [1, 2, 3, 4, 5, 6, 7, 8]\n");
     const ProcessResult fail_run = run_process(run_args(3, failing, dir / "out"));
     EXPECT_EQ(fail_run.exit_code, 1) << "not every job succeeded";
     std::map<std::string, int> by_error;
     for (const auto& [key, row] : read_jobs(dir / "out" / "index.db")) {
-        if (row.status == "done") ++by_error["done"];
+        // An infinite metric is a result (it crosses MPI as "inf"); NaN is a failure.
+        if (row.status == "done" && std::isinf(row.metrics.at("value"))) ++by_error["inf"];
+        else if (row.status == "done") ++by_error["done"];
         else if (row.error.rfind("failing on request", 0) == 0) ++by_error["throw"];
         else if (row.error == "metric 'value' is NaN") ++by_error["nan"];
         else ADD_FAILURE() << "unexpected: " << row.status << " " << row.error;
     }
-    EXPECT_EQ(by_error, (std::map<std::string, int>{{"done", 8}, {"nan", 8}, {"throw", 8}}));
+    EXPECT_EQ(by_error, (std::map<std::string, int>{{"done", 8}, {"inf", 8}, {"nan", 8}, {"throw", 8}}));
 
     const fs::path slow = dir / "slow.yaml";
     write_file(slow, "name: slow\nmodel: testing.sleep\ngrid:\n  seconds: [0.01, 5.0]\n  tag: [1, 2, 3]\n");

@@ -35,8 +35,9 @@ JobOutcome execute_job(const Job& job, const std::filesystem::path& out_dir,
         context.set_checkpoint_path(dir.string() + ".ckpt");  // = checkpoint_path(out_dir, job)
         const Result result = model->run(job.params, context);
         for (const auto& [name, value] : result.metrics) {
-            if (!std::isfinite(value)) {
-                throw std::runtime_error("metric '" + name + "' is " + (std::isnan(value) ? "NaN" : "infinite"));
+            // NaN means the model broke; an infinite value can be a result (a DKL of a never-sampled state).
+            if (std::isnan(value)) {
+                throw std::runtime_error("metric '" + name + "' is NaN");
             }
         }
         // A result with neither metrics nor arrays has nothing to store (no-op jobs).

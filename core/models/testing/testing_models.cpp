@@ -57,8 +57,8 @@ public:
 
     void validate(const Params& params) const override {
         const std::string mode = get_string(params, "mode");
-        if (mode != "ok" && mode != "throw" && mode != "nan") {
-            throw ParamError("mode", "must be one of ok, throw, nan; got '" + mode + "'");
+        if (mode != "ok" && mode != "throw" && mode != "nan" && mode != "inf") {
+            throw ParamError("mode", "must be one of ok, throw, nan, inf; got '" + mode + "'");
         }
     }
 
@@ -71,7 +71,9 @@ public:
         }
         Result result;
         result.metrics["value"] =
-            mode == "nan" ? std::numeric_limits<double>::quiet_NaN() : get_real(params, "value");
+            mode == "nan"   ? std::numeric_limits<double>::quiet_NaN()
+            : mode == "inf" ? std::numeric_limits<double>::infinity()
+                            : get_real(params, "value");
         return result;
     }
 
@@ -79,9 +81,9 @@ private:
     ModelInfo info_{
         "testing.fail",
         1,
-        "Fails on request: mode ok | throw | nan.",
+        "Fails on request: mode ok | throw | nan (a NaN metric) | inf (an infinite metric, a valid result).",
         {
-            {"mode", ParamType::string, "ok", {}, {}, "ok, throw or nan"},
+            {"mode", ParamType::string, "ok", {}, {}, "ok, throw, nan or inf"},
             {"value", ParamType::real, 1.0, {}, {}, "metric returned when mode is ok"},
         },
     };
