@@ -1,12 +1,11 @@
 #include "scheduler/run.hpp"
 
+#include "db/index_lock.hpp"
 #include "db/query.hpp"
 #include "db/store.hpp"
 #include "scheduler/coordinator.hpp"
 #include "scheduler/expansion.hpp"
 
-#include <fcntl.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -46,26 +45,6 @@ std::function<void(const Progress&, bool)> progress_printer() {
         else std::cerr << line << '\n';
     };
 }
-
-// One runner per index at a time: a second `run` on the same database would hand out the same jobs.
-class IndexLock {
-public:
-    explicit IndexLock(const fs::path& db_path) {
-        const std::string path = db_path.string() + ".lock";
-        fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-        if (fd_ < 0) throw std::runtime_error(path + ": cannot create lock file");
-        if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
-            ::close(fd_);
-            throw std::runtime_error(db_path.string() + ": another sweep_runner is running on this database");
-        }
-    }
-    ~IndexLock() { ::close(fd_); }
-    IndexLock(const IndexLock&) = delete;
-    IndexLock& operator=(const IndexLock&) = delete;
-
-private:
-    int fd_ = -1;
-};
 
 // Keeps jobs from starting when the allocation has too little time left for them: the estimate is
 // the model's cost times the seconds per unit of cost its finished jobs took (from the index,
@@ -201,7 +180,8 @@ int run_sweep(const RunRequest& request) {
         check_writable_folder(out_dir, "results folder");
         check_writable_folder(db_path.parent_path().empty() ? fs::path(".") : db_path.parent_path(),
                               "database folder");
-        lock = std::make_unique<IndexLock>(db_path);
+        // One runner per index at a time: a second `run` would hand out the same jobs.
+        lock = std::make_unique<IndexLock>(db_path, IndexLock::Mode::fail_if_held);
         store = std::make_unique<Store>(db_path.string());
         sweep_id = store->register_sweep(spec.name, fs::absolute(request.sweep_file).string(), spec.text);
         store->register_jobs(sweep_id, jobs);

@@ -1,9 +1,7 @@
+#include "db/index_lock.hpp"
 #include "db/store.hpp"
 #include "slurm/slurm.hpp"
 
-#include <fcntl.h>
-#include <sys/file.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <regex>
@@ -11,26 +9,6 @@
 namespace sr::slurm {
 namespace fs = std::filesystem;
 namespace {
-
-// The index's lock file, as `run` takes it: no runner writes the index while shards fold in.
-class IndexLock {
-public:
-    explicit IndexLock(const fs::path& db_path) {
-        const std::string path = db_path.string() + ".lock";
-        fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-        if (fd_ < 0) throw std::runtime_error(path + ": cannot create lock file");
-        if (::flock(fd_, LOCK_EX) != 0) {  // wait: a run on the index ends before the merge starts
-            ::close(fd_);
-            throw std::runtime_error(path + ": cannot lock");
-        }
-    }
-    ~IndexLock() { ::close(fd_); }
-    IndexLock(const IndexLock&) = delete;
-    IndexLock& operator=(const IndexLock&) = delete;
-
-private:
-    int fd_ = -1;
-};
 
 struct ShardJob {
     std::string sweep;
@@ -114,7 +92,8 @@ std::vector<fs::path> find_shards(const fs::path& db_path) {
 MergeSummary merge_shards(const fs::path& db_path) {
     MergeSummary summary;
     const std::vector<fs::path> shards = find_shards(db_path);
-    IndexLock lock(db_path);
+    // Waits for a run on the index to end: no runner writes it while shards fold in.
+    IndexLock lock(db_path, IndexLock::Mode::wait);
     Store main(db_path.string());
     sql::Connection& db = main.connection();
     sql::Transaction tx(db);

@@ -1,0 +1,26 @@
+#include "db/index_lock.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <stdexcept>
+#include <string>
+
+namespace sr {
+
+IndexLock::IndexLock(const std::filesystem::path& db_path, Mode mode) {
+    const std::string path = db_path.string() + ".lock";
+    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd_ < 0) throw std::runtime_error(path + ": cannot create lock file");
+    if (::flock(fd_, mode == Mode::wait ? LOCK_EX : LOCK_EX | LOCK_NB) != 0) {
+        ::close(fd_);
+        throw std::runtime_error(mode == Mode::wait
+                                     ? path + ": cannot lock"
+                                     : db_path.string() + ": another sweep_runner is running on this database");
+    }
+}
+
+IndexLock::~IndexLock() { ::close(fd_); }
+
+}  // namespace sr
