@@ -14,9 +14,20 @@ public:
     explicit Rng(std::uint64_t seed);
     Rng(std::initializer_list<std::uint64_t> seeds);
 
-    std::uint64_t next_u64();
+    // Inline: the event-driven samplers draw one or two numbers per spike.
+    std::uint64_t next_u64() {
+        const std::uint64_t result = rotl(state_[1] * 5, 7) * 9;
+        const std::uint64_t t = state_[1] << 17;
+        state_[2] ^= state_[0];
+        state_[3] ^= state_[1];
+        state_[1] ^= state_[2];
+        state_[0] ^= state_[3];
+        state_[2] ^= t;
+        state_[3] = rotl(state_[3], 45);
+        return result;
+    }
     // Uniform in [0, 1) with 53 random bits.
-    double uniform();
+    double uniform() { return static_cast<double>(next_u64() >> 11) * 0x1.0p-53; }
     // Uniform in (0, 1]: safe for log().
     double uniform_open0() { return 1.0 - uniform(); }
     double uniform(double low, double high) { return low + (high - low) * uniform(); }
@@ -33,6 +44,7 @@ public:
     void set_state(const State& state) { state_ = state; }
 
 private:
+    static std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
     State state_{};
 };
 

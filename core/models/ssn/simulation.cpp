@@ -69,139 +69,120 @@ void simulate_time_stepped(const Matrix& w, const Vector& b, int t_ref, double t
     }
 }
 
-EventDrivenSampler::TimedQueue::TimedQueue(std::size_t capacity)
-    : time(std::bit_ceil(capacity)), neuron(time.size()), wrap(time.size() - 1) {}
-
-void EventDrivenSampler::TimedQueue::push(std::int64_t t, int i) {
-    const std::size_t slot = (head + size) & wrap;
-    time[slot] = t;
-    neuron[slot] = i;
-    ++size;
-}
-
-int EventDrivenSampler::TimedQueue::pop() {
-    const int i = neuron[head];
-    head = (head + 1) & wrap;
-    --size;
-    return i;
-}
-
 EventDrivenSampler::EventDrivenSampler(int dim, int t_ref, double tau_syn)
     : dim_(dim),
       t_ref_(t_ref),
       log_t_ref_(std::log(static_cast<double>(t_ref))),
       psp_end_(psp_end_offset(tau_syn)),
+      wake_after_(static_cast<std::int64_t>(t_ref) + 1),
       use_table_(dim <= kTableMaxDim && psp_end_offset(tau_syn) <= t_ref + 2),
       all_mask_((1U << dim) - 1U),
+      row_size_(2 * static_cast<std::size_t>(dim) + 2),
+      // A spike stays in the ring until its PSP has ended and its neuron woke up; per neuron that
+      // is at most the PSP memory plus one (psp_memory_suffices). Plus the tail's sentinel.
+      ring_time_(std::bit_ceil(static_cast<std::size_t>(dim) * (kPspMemory + 2) + 1)),
+      ring_neuron_(ring_time_.size()),
+      wrap_(ring_time_.size() - 1),
       psp_count_(static_cast<std::size_t>(dim)),
-      // Pending PSPs per neuron are bounded by the PSP memory (psp_memory_suffices), pending
-      // wake-ups by one per neuron.
-      psp_ends_(static_cast<std::size_t>(dim) * (kPspMemory + 1)),
-      wake_ups_(static_cast<std::size_t>(dim)),
-      direct_h_(static_cast<std::size_t>(dim)),
-      direct_p_(static_cast<std::size_t>(dim)) {
+      direct_row_(row_size_) {
     if (use_table_) {
         const std::size_t rows = std::size_t{1} << dim;
-        table_h_.resize(rows * static_cast<std::size_t>(dim));
-        table_p_.resize(rows * static_cast<std::size_t>(dim));
-        table_h_outside_.resize(rows);
+        table_.resize(rows * row_size_);
         table_stamp_.assign(rows, 0);
     }
+}
+
+void EventDrivenSampler::start_psp(int j) {
+    ++psp_count_[j];
+    psp_mask_ |= 1U << j;
 }
 
 void EventDrivenSampler::end_psp(int j) {
     if (--psp_count_[j] == 0) psp_mask_ &= ~(1U << j);
 }
 
-void EventDrivenSampler::select_rates() {
-    double* h = direct_h_.data();
-    double* p = direct_p_.data();
-    if (use_table_) {
-        const std::size_t offset = static_cast<std::size_t>(psp_mask_) * dim_;
-        h = &table_h_[offset];
-        p = &table_p_[offset];
-    }
-    h_ = h;
-    p_ = p;
-    if (use_table_ && table_stamp_[psp_mask_] == stamp_) return;
-
+void EventDrivenSampler::compute_rates(double* row) const {
     const Matrix& w = *w_;
     const Vector& b = *b_;
-    double outside = 0.0;
+    double* h = row;
+    double* p = row + dim_;
+    double hazard_without_psp = 0.0;
+    double none_without_psp = 1.0;  // in ascending order, as draw_spiking_set multiplies
     for (int i = 0; i < dim_; ++i) {
         double u = b[i];
         for (int j = 0; j < dim_; ++j) {
             if (psp_count_[j] != 0) u += w(i, j) * psp_count_[j];
         }
         probability_and_hazard(u - log_t_ref_, p[i], h[i]);
-        if (((psp_mask_ >> i) & 1U) == 0) outside += h[i];
+        if (((psp_mask_ >> i) & 1U) == 0) {
+            hazard_without_psp += h[i];
+            none_without_psp *= 1.0 - p[i];
+        }
     }
-    if (use_table_) {
-        table_stamp_[psp_mask_] = stamp_;
-        table_h_outside_[psp_mask_] = outside;
-    }
+    row[2 * dim_] = hazard_without_psp;
+    row[2 * dim_ + 1] = none_without_psp;
 }
 
-double EventDrivenSampler::awake_hazard() const {
-    if (awake_mask_ == 0) return 0.0;
+const double* EventDrivenSampler::rates_for_psp_state() {
     if (!use_table_) {
-        double total = 0.0;
-        for (std::uint32_t m = awake_mask_; m != 0; m &= m - 1) total += h_[std::countr_zero(m)];
-        return total;
+        compute_rates(direct_row_.data());
+        return direct_row_.data();
     }
-    // Neurons are mostly awake exactly when they have no PSP (both last about t_ref after a
-    // spike), so start from the row's cached sum over neurons without PSP and correct for the
-    // few that differ.
-    double total = table_h_outside_[psp_mask_];
+    double* row = &table_[static_cast<std::size_t>(psp_mask_) * row_size_];
+    if (table_stamp_[psp_mask_] != stamp_) {
+        compute_rates(row);
+        table_stamp_[psp_mask_] = stamp_;
+    }
+    return row;
+}
+
+inline double EventDrivenSampler::awake_hazard(const double* row) const {
+    double total = row[2 * dim_];
     for (std::uint32_t m = ~awake_mask_ & ~psp_mask_ & all_mask_; m != 0; m &= m - 1) {
-        total -= h_[std::countr_zero(m)];
+        total -= row[std::countr_zero(m)];
     }
-    for (std::uint32_t m = awake_mask_ & psp_mask_; m != 0; m &= m - 1) total += h_[std::countr_zero(m)];
+    for (std::uint32_t m = awake_mask_ & psp_mask_; m != 0; m &= m - 1) total += row[std::countr_zero(m)];
     return std::max(total, 0.0);
 }
 
-void EventDrivenSampler::settle(std::int64_t tc) {
-    budget_ -= total_h_ * static_cast<double>(tc - accrued_to_);
-    accrued_to_ = tc;
-}
-
-int EventDrivenSampler::draw_first_spiker(std::uint32_t candidates, double p_none, double& u) const {
-    // P(first = i) = p_i Π_{candidates j<i}(1 − p_j) / (1 − p_none); p_none is built from the
-    // same products, so the walk lands on a candidate up to rounding (then: the last one).
-    const double target = u * (1.0 - p_none);
-    double below = 0.0;
-    double none_yet = 1.0;
-    int first = -1;
-    for (; candidates != 0; candidates &= candidates - 1) {
-        first = std::countr_zero(candidates);
-        const double width = none_yet * p_[first];
-        below += width;
-        if (target < below) {
-            // Where the target fell within the chosen interval is again uniform on [0, 1) and
-            // independent of the choice: hand it back for the next decision.
-            u = std::clamp(1.0 - (below - target) / width, 0.0, std::nextafter(1.0, 0.0));
-            return first;
-        }
-        none_yet *= 1.0 - p_[first];
-    }
-    return first;
-}
-
-std::uint32_t EventDrivenSampler::draw_spiking_set(Rng& rng) const {
-    // Independent Bernoullis over the awake neurons, conditioned on at least one: draw the first
-    // spiker, then whether any later awake neuron fires too (rarely: p ≈ 1/t_ref each), and if so
-    // the first of those, and so on. One uniform serves the first spiker and the "any later?" test.
+std::uint32_t EventDrivenSampler::draw_spiking_set(const double* row, Rng& rng) const {
+    // Independent Bernoullis over the awake neurons, conditioned on at least one. The first
+    // spiker i has probability p_i Π_{awake j<i}(1 − p_j) / (1 − Π_awake(1 − p_j)): walk the
+    // awake neurons until the cumulated probability passes u·(1 − P(none)). Where u fell within
+    // the chosen neuron's interval is again uniform and independent of the choice, so it also
+    // decides whether any later awake neuron fires too (rarely: p ≈ 1/t_ref each); if so, the
+    // first of those is drawn the same way from a fresh uniform, and so on.
+    const double* p = row + dim_;
     double u = rng.uniform();
     std::uint32_t spiking = 0;
     std::uint32_t candidates = awake_mask_;
     while (true) {
         double p_none = 1.0;
-        for (std::uint32_t m = candidates; m != 0; m &= m - 1) p_none *= 1.0 - p_[std::countr_zero(m)];
+        if (spiking == 0 && candidates == (~psp_mask_ & all_mask_)) {
+            p_none = row[2 * dim_ + 1];
+        } else {
+            for (std::uint32_t m = candidates; m != 0; m &= m - 1) p_none *= 1.0 - p[std::countr_zero(m)];
+        }
         if (spiking != 0) {
             if (u < p_none) return spiking;
-            u = rng.uniform();  // rare: a second neuron fires in the same step
+            u = rng.uniform();
         }
-        const int first = draw_first_spiker(candidates, p_none, u);
+        const double target = u * (1.0 - p_none);
+        double below = 0.0;
+        double none_yet = 1.0;
+        int first = -1;
+        // p_none is built from the same products, so the walk lands on a candidate up to
+        // rounding (then: the last one).
+        for (std::uint32_t m = candidates; m != 0; m &= m - 1) {
+            first = std::countr_zero(m);
+            const double width = none_yet * p[first];
+            below += width;
+            if (target < below) {
+                u = std::clamp(1.0 - (below - target) / width, 0.0, std::nextafter(1.0, 0.0));
+                break;
+            }
+            none_yet *= 1.0 - p[first];
+        }
         spiking |= 1U << first;
         candidates &= ~((2U << first) - 1U);  // only neurons after `first` remain
         if (candidates == 0) return spiking;
@@ -216,64 +197,60 @@ void EventDrivenSampler::run(const Matrix& w, const Vector& b, std::int64_t dura
     std::fill(psp_count_.begin(), psp_count_.end(), 0);
     psp_mask_ = 0;
     awake_mask_ = all_mask_;
-    psp_ends_.head = psp_ends_.size = 0;
-    wake_ups_.head = wake_ups_.size = 0;
-    budget_ = exponential_(rng);
-    accrued_to_ = 0;
-    select_rates();
-    total_h_ = awake_hazard();
+    tail_ = psp_head_ = wake_head_ = 0;
+    ring_time_[0] = kNeverTime;
+
+    // The global clock: steps before `now` are accounted for; `budget` is the Exp(1) budget minus
+    // the hazard accrued since the last spike step; H the awake neurons' total hazard per step.
+    std::int64_t now = 0;
+    double budget = exponential_(rng);
+    const double* row = rates_for_psp_state();
+    double total_h = awake_hazard(row);
 
     while (true) {
-        const std::int64_t t_psp_end = psp_ends_.front_time();
-        const std::int64_t t_wake = wake_ups_.front_time();
+        const std::int64_t t_psp_end = psp_end_time();
+        const std::int64_t t_wake = wake_time();
         const std::int64_t tc = std::min(t_psp_end, t_wake);
-        // Rates are constant on [accrued_to_, tc). The budget lasts through that span unless it
-        // is smaller than the span's hazard; only then is the spike step worth computing.
-        const std::int64_t span = std::min(tc, duration) - accrued_to_;
-        if (budget_ > total_h_ * static_cast<double>(span)) {
+        // Rates are constant on [now, tc), a span of at least one step. The budget lasts through
+        // it unless it is at most the span's hazard; only then is the spike step worth computing.
+        const std::int64_t span = std::min(tc, duration) - now;
+        const double span_hazard = total_h * static_cast<double>(span);
+        if (budget > span_hazard) {
             if (tc >= duration) break;
+            budget -= span_hazard;
+            now = tc;
             // PSP ends and wake-ups change the rates from step tc on (before its spikes).
-            settle(tc);
-            if (t_psp_end == tc) {
-                while (psp_ends_.front_time() == tc) end_psp(psp_ends_.pop());
-                while (wake_ups_.front_time() == tc) awake_mask_ |= 1U << wake_ups_.pop();
-                select_rates();
-                total_h_ = awake_hazard();
-            } else {
-                // Only wake-ups: the rates stay, the woken neurons' hazards join the total.
-                while (wake_ups_.front_time() == tc) {
-                    const int i = wake_ups_.pop();
-                    awake_mask_ |= 1U << i;
-                    total_h_ += h_[i];
-                }
-            }
+            const bool psp_changed = t_psp_end == tc;
+            while (psp_end_time() == tc) end_psp(ring_neuron_[psp_head_++ & wrap_]);
+            while (wake_time() == tc) awake_mask_ |= 1U << ring_neuron_[wake_head_++ & wrap_];
+            if (psp_changed) row = rates_for_psp_state();
+            total_h = awake_hazard(row);
             continue;
         }
         // The first step whose accumulated hazard reaches the budget: ceil(budget / H) steps on
         // (clamped to the span should rounding disagree with the comparison above).
-        const double steps = budget_ / total_h_;
+        const double steps = budget / total_h;
         auto k = static_cast<std::int64_t>(steps);
         k += static_cast<double>(k) < steps;
-        const std::int64_t t = accrued_to_ + std::clamp<std::int64_t>(k, 1, span) - 1;
+        const std::int64_t t = now + std::clamp<std::int64_t>(k, 1, span) - 1;
 
-        std::uint32_t spiking = draw_spiking_set(rng);
-        // PSPs ending at t + 1 go before the new ones start there.
-        while (psp_ends_.front_time() == t + 1) end_psp(psp_ends_.pop());
+        std::uint32_t spiking = draw_spiking_set(row, rng);
         awake_mask_ &= ~spiking;
         while (spiking != 0) {  // ascending index, as the step loop emits them
             const int i = std::countr_zero(spiking);
             spiking &= spiking - 1;
             stats.add_spike(t, i);
-            wake_ups_.push(t + t_ref_ + 1, i);
-            psp_ends_.push(t + psp_end_, i);
-            ++psp_count_[i];
-            psp_mask_ |= 1U << i;
+            push_spike(t, i);
+            start_psp(i);
         }
-        // The budget was used up at t; the clock restarts at t + 1 with the new rates.
-        budget_ = exponential_(rng);
-        accrued_to_ = t + 1;
-        select_rates();
-        total_h_ = awake_hazard();
+        // The budget was used up at t; the clock restarts at t + 1 with the rates of that step
+        // (PSP ends and wake-ups due then included, so the next span is never empty).
+        now = t + 1;
+        while (psp_end_time() == now) end_psp(ring_neuron_[psp_head_++ & wrap_]);
+        while (wake_time() == now) awake_mask_ |= 1U << ring_neuron_[wake_head_++ & wrap_];
+        budget = exponential_(rng);
+        row = rates_for_psp_state();
+        total_h = awake_hazard(row);
     }
 }
 

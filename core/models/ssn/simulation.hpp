@@ -54,61 +54,61 @@ public:
              SpikeStatistics& stats);
 
 private:
-    // A FIFO of (time, neuron) in a ring buffer of power-of-two size.
-    struct TimedQueue {
-        std::vector<std::int64_t> time;
-        std::vector<int> neuron;
-        std::size_t wrap;  // capacity − 1
-        std::size_t head = 0;
-        std::size_t size = 0;
-        explicit TimedQueue(std::size_t capacity);
-        std::int64_t front_time() const { return size > 0 ? time[head] : kNeverTime; }
-        void push(std::int64_t t, int i);
-        int pop();
-    };
-
-    // Points h_/p_ at every neuron's hazard and spike probability for the current PSP counts.
-    void select_rates();
+    // Every neuron's hazard h_i and spike probability p_i for one PSP state, and over the neurons
+    // without a PSP of their own (usually exactly the awake ones) the summed hazard and the
+    // probability that none fires: a row of 2·dim + 2 doubles,
+    // [h_0 .. h_dim−1, p_0 .. p_dim−1, Σ h, Π (1 − p)].
+    const double* rates_for_psp_state();
+    void compute_rates(double* row) const;
+    // H of the awake neurons: the row's sum over neurons without PSP, corrected for the few that
+    // are asleep without PSP (between PSP end and wake-up) or awake with one.
+    [[gnu::always_inline]] double awake_hazard(const double* row) const;
+    // The awake neurons firing at a spike step (at least one), as a bitmask.
+    std::uint32_t draw_spiking_set(const double* row, Rng& rng) const;
+    void start_psp(int neuron);
     void end_psp(int neuron);
-    double awake_hazard() const;
-    // Rates change at step tc: charge the budget for the steps before tc at the old total hazard.
-    void settle(std::int64_t tc);
-    // The awake neurons firing at a spike step, as a bitmask.
-    std::uint32_t draw_spiking_set(Rng& rng) const;
-    // The lowest-index firing neuron among `candidates`, given that at least one fires;
-    // p_none = P(none of them fires), u a uniform on [0, 1), replaced by a fresh one (see .cpp).
-    int draw_first_spiker(std::uint32_t candidates, double p_none, double& u) const;
+
+    // Spike times, oldest first. Every spike's PSP ends psp_end_ steps and its neuron wakes
+    // t_ref + 1 steps after it, so both kinds of events come in spike order: two read heads
+    // (running counters, masked into the ring) replace two queues. The slot at the tail always
+    // holds kNeverTime, so a head that caught up reads "no event" without a test.
+    std::int64_t psp_end_time() const { return ring_time_[psp_head_ & wrap_] + psp_end_; }
+    std::int64_t wake_time() const { return ring_time_[wake_head_ & wrap_] + wake_after_; }
+    void push_spike(std::int64_t t, int neuron) {
+        ring_time_[tail_ & wrap_] = t;
+        ring_neuron_[tail_ & wrap_] = static_cast<std::uint8_t>(neuron);
+        ++tail_;
+        ring_time_[tail_ & wrap_] = kNeverTime;
+    }
 
     int dim_;
     int t_ref_;
     double log_t_ref_;
     std::int64_t psp_end_;
-    // With at most one PSP per presynaptic neuron the PSP state is a bitmask, and the rates for a
-    // mask are cached for the current weights (rows filled lazily, invalidated by stamp).
+    std::int64_t wake_after_;
+    // With at most one PSP per presynaptic neuron the PSP state is a bitmask, and the rates of
+    // every mask met are cached for the current weights (filled lazily, invalidated by stamp).
     bool use_table_;
     std::uint32_t all_mask_;
+    std::size_t row_size_;
 
     const Matrix* w_ = nullptr;
     const Vector* b_ = nullptr;
 
+    std::vector<std::int64_t> ring_time_;
+    std::vector<std::uint8_t> ring_neuron_;
+    std::uint64_t wrap_;
+    std::uint64_t tail_ = 0;
+    std::uint64_t psp_head_ = 0;
+    std::uint64_t wake_head_ = 0;
+
     std::vector<int> psp_count_;     // active PSPs per presynaptic neuron
     std::uint32_t psp_mask_ = 0;     // bit j set when psp_count_[j] > 0
     std::uint32_t awake_mask_ = 0;   // bit i set when neuron i is not refractory
-    TimedQueue psp_ends_;
-    TimedQueue wake_ups_;
 
     ExponentialZiggurat exponential_;
-    double budget_ = 0.0;        // Exp(1) budget minus the hazard accrued since the last spike
-    std::int64_t accrued_to_ = 0;  // steps before this are accounted for in budget_
-    double total_h_ = 0.0;       // H of the awake neurons at the current rates
-
-    const double* h_ = nullptr;
-    const double* p_ = nullptr;
-    std::vector<double> direct_h_;  // rates when not using the table
-    std::vector<double> direct_p_;
-    std::vector<double> table_h_;   // [mask * dim + i]
-    std::vector<double> table_p_;
-    std::vector<double> table_h_outside_;  // [mask]: Σ h_i over neurons i without PSP
+    std::vector<double> direct_row_;  // rates when not using the table
+    std::vector<double> table_;       // row_size_ doubles per PSP mask
     std::vector<std::uint64_t> table_stamp_;
     std::uint64_t stamp_ = 0;
 };

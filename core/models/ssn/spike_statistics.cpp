@@ -15,7 +15,9 @@ SpikeStatistics::SpikeStatistics(int dim, int t_ref, int stdp_num_last_spikes,
       spike_counts_(static_cast<std::size_t>(dim)),
       state_counts_(std::size_t{1} << dim),
       pair_sums_(widths_.size(), Matrix::Zero(dim, dim)),
-      recent_(static_cast<std::size_t>(dim) * static_cast<std::size_t>(stdp_num_last_spikes)),
+      stride_((dim + kLanes - 1) / kLanes * kLanes),
+      pair_rows_(widths_.size() * static_cast<std::size_t>(dim) * static_cast<std::size_t>(stride_)),
+      recent_(static_cast<std::size_t>(stride_) * static_cast<std::size_t>(stdp_num_last_spikes)),
       recent_slot_(static_cast<std::size_t>(dim)),
       off_time_(static_cast<std::size_t>(dim)),
       off_neuron_(static_cast<std::size_t>(dim)) {}
@@ -28,6 +30,7 @@ void SpikeStatistics::reset(std::int64_t duration) {
     std::fill(spike_counts_.begin(), spike_counts_.end(), 0);
     std::fill(state_counts_.begin(), state_counts_.end(), 0);
     for (Matrix& m : pair_sums_) m.setZero();
+    std::fill(pair_rows_.begin(), pair_rows_.end(), 0.0);
     std::fill(recent_.begin(), recent_.end(), -std::numeric_limits<double>::infinity());
     std::fill(recent_slot_.begin(), recent_slot_.end(), 0);
     current_state_ = 0;
@@ -41,7 +44,12 @@ void SpikeStatistics::finish() {
     while (off_size_ > 0) pop_switch_off();
     state_counts_[current_state_] += num_samples_ - next_sample_;
     next_sample_ = num_samples_;
-    for (Matrix& m : pair_sums_) m.diagonal().setZero();
+    for (std::size_t w = 0; w < pair_sums_.size(); ++w) {
+        for (int post = 0; post < dim_; ++post) {
+            const double* row = &pair_rows_[(w * static_cast<std::size_t>(dim_) + static_cast<std::size_t>(post)) * stride_];
+            for (int pre = 0; pre < dim_; ++pre) pair_sums_[w](post, pre) = pre == post ? 0.0 : row[pre];
+        }
+    }
 }
 
 void SpikeStatistics::throw_refractory_violation(std::int64_t t, int neuron) {
