@@ -92,60 +92,8 @@ EventDrivenSampler::EventDrivenSampler(int dim, int t_ref, double tau_syn)
     }
 }
 
-void EventDrivenSampler::start_psp(int j) {
-    ++psp_count_[j];
-    psp_mask_ |= 1U << j;
-}
-
-void EventDrivenSampler::end_psp(int j) {
-    if (--psp_count_[j] == 0) psp_mask_ &= ~(1U << j);
-}
-
-void EventDrivenSampler::compute_rates(double* row) const {
-    const Matrix& w = *w_;
-    const Vector& b = *b_;
-    double* h = row;
-    double* p = row + dim_;
-    double hazard_without_psp = 0.0;
-    double none_without_psp = 1.0;  // in ascending order, as draw_spiking_set multiplies
-    for (int i = 0; i < dim_; ++i) {
-        double u = b[i];
-        for (int j = 0; j < dim_; ++j) {
-            if (psp_count_[j] != 0) u += w(i, j) * psp_count_[j];
-        }
-        probability_and_hazard(u - log_t_ref_, p[i], h[i]);
-        if (((psp_mask_ >> i) & 1U) == 0) {
-            hazard_without_psp += h[i];
-            none_without_psp *= 1.0 - p[i];
-        }
-    }
-    row[2 * dim_] = hazard_without_psp;
-    row[2 * dim_ + 1] = none_without_psp;
-}
-
-const double* EventDrivenSampler::rates_for_psp_state() {
-    if (!use_table_) {
-        compute_rates(direct_row_.data());
-        return direct_row_.data();
-    }
-    double* row = &table_[static_cast<std::size_t>(psp_mask_) * row_size_];
-    if (table_stamp_[psp_mask_] != stamp_) {
-        compute_rates(row);
-        table_stamp_[psp_mask_] = stamp_;
-    }
-    return row;
-}
-
-inline double EventDrivenSampler::awake_hazard(const double* row) const {
-    double total = row[2 * dim_];
-    for (std::uint32_t m = ~awake_mask_ & ~psp_mask_ & all_mask_; m != 0; m &= m - 1) {
-        total -= row[std::countr_zero(m)];
-    }
-    for (std::uint32_t m = awake_mask_ & psp_mask_; m != 0; m &= m - 1) total += row[std::countr_zero(m)];
-    return std::max(total, 0.0);
-}
-
-std::uint32_t EventDrivenSampler::draw_spiking_set(const double* row, Rng& rng) const {
+std::uint32_t EventDrivenSampler::draw_spiking_set(const double* row, std::uint32_t awake_mask,
+                                                   std::uint32_t psp_mask, Rng& rng) const {
     // Independent Bernoullis over the awake neurons, conditioned on at least one. The first
     // spiker i has probability p_i Π_{awake j<i}(1 − p_j) / (1 − Π_awake(1 − p_j)): walk the
     // awake neurons until the cumulated probability passes u·(1 − P(none)). Where u fell within
@@ -155,10 +103,10 @@ std::uint32_t EventDrivenSampler::draw_spiking_set(const double* row, Rng& rng) 
     const double* p = row + dim_;
     double u = rng.uniform();
     std::uint32_t spiking = 0;
-    std::uint32_t candidates = awake_mask_;
+    std::uint32_t candidates = awake_mask;
     while (true) {
         double p_none = 1.0;
-        if (spiking == 0 && candidates == (~psp_mask_ & all_mask_)) {
+        if (spiking == 0 && candidates == (~psp_mask & all_mask_)) {
             p_none = row[2 * dim_ + 1];
         } else {
             for (std::uint32_t m = candidates; m != 0; m &= m - 1) p_none *= 1.0 - p[std::countr_zero(m)];
@@ -189,28 +137,116 @@ std::uint32_t EventDrivenSampler::draw_spiking_set(const double* row, Rng& rng) 
     }
 }
 
+void EventDrivenSampler::compute_rates(double* row, std::uint32_t psp_mask) const {
+    const Matrix& w = *w_;
+    const Vector& b = *b_;
+    double* h = row;
+    double* p = row + dim_;
+    double hazard_without_psp = 0.0;
+    double none_without_psp = 1.0;  // in ascending order, as draw_spiking_set multiplies
+    for (int i = 0; i < dim_; ++i) {
+        double u = b[i];
+        for (int j = 0; j < dim_; ++j) {
+            const int count = use_table_ ? static_cast<int>((psp_mask >> j) & 1U) : psp_count_[j];
+            if (count != 0) u += w(i, j) * count;
+        }
+        probability_and_hazard(u - log_t_ref_, p[i], h[i]);
+        if (((psp_mask >> i) & 1U) == 0) {
+            hazard_without_psp += h[i];
+            none_without_psp *= 1.0 - p[i];
+        }
+    }
+    row[2 * dim_] = hazard_without_psp;
+    row[2 * dim_ + 1] = none_without_psp;
+}
+
 void EventDrivenSampler::run(const Matrix& w, const Vector& b, std::int64_t duration, Rng& rng,
                              SpikeStatistics& stats) {
     w_ = &w;
     b_ = &b;
-    ++stamp_;  // new weights: every cached row is stale
+    if (use_table_) {
+        ++stamp_;  // new weights: every cached row is stale
+        run_loop<true>(duration, rng, stats);
+    } else {
+        run_loop<false>(duration, rng, stats);
+    }
+}
+
+template <bool kTable>
+void EventDrivenSampler::run_loop(std::int64_t duration, Rng& rng, SpikeStatistics& stats) {
+    // The state lives in locals so that it stays in registers across the statistics' stores.
+    const std::size_t stride = row_size_;
+    const int dim = dim_;
+    const std::uint32_t all = all_mask_;
+    std::uint32_t psp_mask = 0;     // bit j set while neuron j has a PSP
+    std::uint32_t awake_mask = all;  // bit i set when neuron i is not refractory
     std::fill(psp_count_.begin(), psp_count_.end(), 0);
-    psp_mask_ = 0;
-    awake_mask_ = all_mask_;
-    tail_ = psp_head_ = wake_head_ = 0;
-    ring_time_[0] = kNeverTime;
+
+    // Spike times, oldest first. Every spike's PSP ends psp_end_ steps and its neuron wakes
+    // t_ref + 1 steps after it, so both kinds of events come in spike order: two read heads
+    // (running counters, masked into the ring) instead of two queues. The slot at the tail
+    // always holds kNeverTime, so a head that caught up reads "no event" without a test.
+    std::int64_t* const ring_time = ring_time_.data();
+    std::uint8_t* const ring_neuron = ring_neuron_.data();
+    const std::uint64_t wrap = wrap_;
+    const std::int64_t psp_end = psp_end_;
+    const std::int64_t wake_after = wake_after_;
+    std::uint64_t tail = 0;
+    std::uint64_t psp_head = 0;
+    std::uint64_t wake_head = 0;
+    ring_time[0] = kNeverTime;
+    const auto psp_end_time = [&] { return ring_time[psp_head & wrap] + psp_end; };
+    const auto wake_time = [&] { return ring_time[wake_head & wrap] + wake_after; };
+
+    const auto end_psps_at = [&](std::int64_t tc) {
+        while (psp_end_time() == tc) {
+            const int j = ring_neuron[psp_head++ & wrap];
+            if constexpr (kTable) {
+                psp_mask &= ~(1U << j);
+            } else if (--psp_count_[j] == 0) {
+                psp_mask &= ~(1U << j);
+            }
+        }
+    };
+    const auto wake_at = [&](std::int64_t tc) {
+        while (wake_time() == tc) awake_mask |= 1U << ring_neuron[wake_head++ & wrap];
+    };
+    // Rates of the current PSP state: [h_0 .. h_dim−1, p_0 .. p_dim−1, Σ h, Π (1 − p)] where the
+    // sum and product run over the neurons without PSP (see compute_rates).
+    const auto rates = [&]() -> const double* {
+        if constexpr (kTable) {
+            double* row = &table_[static_cast<std::size_t>(psp_mask) * stride];
+            if (table_stamp_[psp_mask] != stamp_) {
+                compute_rates(row, psp_mask);
+                table_stamp_[psp_mask] = stamp_;
+            }
+            return row;
+        } else {
+            compute_rates(direct_row_.data(), psp_mask);
+            return direct_row_.data();
+        }
+    };
+    // H of the awake neurons: the row's sum over neurons without PSP, corrected for the few that
+    // are asleep without PSP (between PSP end and wake-up) or awake with one.
+    const auto awake_hazard = [&](const double* row) {
+        double total = row[2 * dim];
+        for (std::uint32_t m = ~awake_mask & ~psp_mask & all; m != 0; m &= m - 1) {
+            total -= row[std::countr_zero(m)];
+        }
+        for (std::uint32_t m = awake_mask & psp_mask; m != 0; m &= m - 1) total += row[std::countr_zero(m)];
+        return std::max(total, 0.0);
+    };
 
     // The global clock: steps before `now` are accounted for; `budget` is the Exp(1) budget minus
     // the hazard accrued since the last spike step; H the awake neurons' total hazard per step.
     std::int64_t now = 0;
     double budget = exponential_(rng);
-    const double* row = rates_for_psp_state();
+    const double* row = rates();
     double total_h = awake_hazard(row);
 
     while (true) {
         const std::int64_t t_psp_end = psp_end_time();
-        const std::int64_t t_wake = wake_time();
-        const std::int64_t tc = std::min(t_psp_end, t_wake);
+        const std::int64_t tc = std::min(t_psp_end, wake_time());
         // Rates are constant on [now, tc), a span of at least one step. The budget lasts through
         // it unless it is at most the span's hazard; only then is the spike step worth computing.
         const std::int64_t span = std::min(tc, duration) - now;
@@ -220,10 +256,11 @@ void EventDrivenSampler::run(const Matrix& w, const Vector& b, std::int64_t dura
             budget -= span_hazard;
             now = tc;
             // PSP ends and wake-ups change the rates from step tc on (before its spikes).
-            const bool psp_changed = t_psp_end == tc;
-            while (psp_end_time() == tc) end_psp(ring_neuron_[psp_head_++ & wrap_]);
-            while (wake_time() == tc) awake_mask_ |= 1U << ring_neuron_[wake_head_++ & wrap_];
-            if (psp_changed) row = rates_for_psp_state();
+            if (t_psp_end == tc) {
+                end_psps_at(tc);
+                row = rates();
+            }
+            wake_at(tc);
             total_h = awake_hazard(row);
             continue;
         }
@@ -234,22 +271,25 @@ void EventDrivenSampler::run(const Matrix& w, const Vector& b, std::int64_t dura
         k += static_cast<double>(k) < steps;
         const std::int64_t t = now + std::clamp<std::int64_t>(k, 1, span) - 1;
 
-        std::uint32_t spiking = draw_spiking_set(row, rng);
-        awake_mask_ &= ~spiking;
+        std::uint32_t spiking = draw_spiking_set(row, awake_mask, psp_mask, rng);
+        awake_mask &= ~spiking;
+        psp_mask |= spiking;
         while (spiking != 0) {  // ascending index, as the step loop emits them
             const int i = std::countr_zero(spiking);
             spiking &= spiking - 1;
             stats.add_spike(t, i);
-            push_spike(t, i);
-            start_psp(i);
+            ring_time[tail & wrap] = t;
+            ring_neuron[tail & wrap] = static_cast<std::uint8_t>(i);
+            ring_time[++tail & wrap] = kNeverTime;
+            if constexpr (!kTable) ++psp_count_[i];
         }
         // The budget was used up at t; the clock restarts at t + 1 with the rates of that step
         // (PSP ends and wake-ups due then included, so the next span is never empty).
         now = t + 1;
-        while (psp_end_time() == now) end_psp(ring_neuron_[psp_head_++ & wrap_]);
-        while (wake_time() == now) awake_mask_ |= 1U << ring_neuron_[wake_head_++ & wrap_];
+        end_psps_at(now);
+        wake_at(now);
         budget = exponential_(rng);
-        row = rates_for_psp_state();
+        row = rates();
         total_h = awake_hazard(row);
     }
 }

@@ -54,32 +54,16 @@ public:
              SpikeStatistics& stats);
 
 private:
+    template <bool kTable>
+    void run_loop(std::int64_t duration, Rng& rng, SpikeStatistics& stats);
     // Every neuron's hazard h_i and spike probability p_i for one PSP state, and over the neurons
     // without a PSP of their own (usually exactly the awake ones) the summed hazard and the
     // probability that none fires: a row of 2·dim + 2 doubles,
     // [h_0 .. h_dim−1, p_0 .. p_dim−1, Σ h, Π (1 − p)].
-    const double* rates_for_psp_state();
-    void compute_rates(double* row) const;
-    // H of the awake neurons: the row's sum over neurons without PSP, corrected for the few that
-    // are asleep without PSP (between PSP end and wake-up) or awake with one.
-    [[gnu::always_inline]] double awake_hazard(const double* row) const;
+    void compute_rates(double* row, std::uint32_t psp_mask) const;
     // The awake neurons firing at a spike step (at least one), as a bitmask.
-    std::uint32_t draw_spiking_set(const double* row, Rng& rng) const;
-    void start_psp(int neuron);
-    void end_psp(int neuron);
-
-    // Spike times, oldest first. Every spike's PSP ends psp_end_ steps and its neuron wakes
-    // t_ref + 1 steps after it, so both kinds of events come in spike order: two read heads
-    // (running counters, masked into the ring) replace two queues. The slot at the tail always
-    // holds kNeverTime, so a head that caught up reads "no event" without a test.
-    std::int64_t psp_end_time() const { return ring_time_[psp_head_ & wrap_] + psp_end_; }
-    std::int64_t wake_time() const { return ring_time_[wake_head_ & wrap_] + wake_after_; }
-    void push_spike(std::int64_t t, int neuron) {
-        ring_time_[tail_ & wrap_] = t;
-        ring_neuron_[tail_ & wrap_] = static_cast<std::uint8_t>(neuron);
-        ++tail_;
-        ring_time_[tail_ & wrap_] = kNeverTime;
-    }
+    std::uint32_t draw_spiking_set(const double* row, std::uint32_t awake_mask, std::uint32_t psp_mask,
+                                   Rng& rng) const;
 
     int dim_;
     int t_ref_;
@@ -95,16 +79,10 @@ private:
     const Matrix* w_ = nullptr;
     const Vector* b_ = nullptr;
 
-    std::vector<std::int64_t> ring_time_;
+    std::vector<std::int64_t> ring_time_;  // recent spikes, see run_loop
     std::vector<std::uint8_t> ring_neuron_;
     std::uint64_t wrap_;
-    std::uint64_t tail_ = 0;
-    std::uint64_t psp_head_ = 0;
-    std::uint64_t wake_head_ = 0;
-
-    std::vector<int> psp_count_;     // active PSPs per presynaptic neuron
-    std::uint32_t psp_mask_ = 0;     // bit j set when psp_count_[j] > 0
-    std::uint32_t awake_mask_ = 0;   // bit i set when neuron i is not refractory
+    std::vector<int> psp_count_;  // active PSPs per presynaptic neuron (direct rates only)
 
     ExponentialZiggurat exponential_;
     std::vector<double> direct_row_;  // rates when not using the table

@@ -19,8 +19,11 @@ SpikeStatistics::SpikeStatistics(int dim, int t_ref, int stdp_num_last_spikes,
       pair_rows_(widths_.size() * static_cast<std::size_t>(dim) * static_cast<std::size_t>(stride_)),
       recent_(static_cast<std::size_t>(stride_) * static_cast<std::size_t>(stdp_num_last_spikes)),
       recent_slot_(static_cast<std::size_t>(dim)),
-      off_time_(static_cast<std::size_t>(dim)),
-      off_neuron_(static_cast<std::size_t>(dim)) {}
+      t_ref_real_(t_ref),
+      last_spike_(static_cast<std::size_t>(stride_)),
+      state_weight_(static_cast<std::size_t>(stride_), 0.0) {
+    for (int i = 0; i < dim; ++i) state_weight_[i] = static_cast<double>(std::uint32_t{1} << state_bit(i, dim));
+}
 
 void SpikeStatistics::reset(std::int64_t duration) {
     duration_ = duration;
@@ -33,16 +36,19 @@ void SpikeStatistics::reset(std::int64_t duration) {
     std::fill(pair_rows_.begin(), pair_rows_.end(), 0.0);
     std::fill(recent_.begin(), recent_.end(), -std::numeric_limits<double>::infinity());
     std::fill(recent_slot_.begin(), recent_slot_.end(), 0);
-    current_state_ = 0;
     next_sample_ = 0;
     next_sample_twice_time_ = 0;
-    off_head_ = 0;
-    off_size_ = 0;
+    std::fill(last_spike_.begin(), last_spike_.end(), -std::numeric_limits<double>::infinity());
 }
 
 void SpikeStatistics::finish() {
-    while (off_size_ > 0) pop_switch_off();
-    state_counts_[current_state_] += num_samples_ - next_sample_;
+    // After the last on-period has ended every neuron is off: the samples up to then one by
+    // one, the rest in one go (state 0).
+    const double last = *std::max_element(last_spike_.begin(), last_spike_.end());
+    if (last >= 0.0) {
+        count_samples_through(std::min(duration_ - 1, static_cast<std::int64_t>(last) + t_ref_));
+    }
+    state_counts_[0] += num_samples_ - next_sample_;
     next_sample_ = num_samples_;
     for (std::size_t w = 0; w < pair_sums_.size(); ++w) {
         for (int post = 0; post < dim_; ++post) {

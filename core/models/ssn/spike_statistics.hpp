@@ -58,20 +58,23 @@ public:
 
 private:
     [[noreturn]] static void throw_refractory_violation(std::int64_t t, int neuron);
-    // The state mask changes just after step x: every not yet counted sample at a time ≤ x saw
-    // the current mask. (A loop, not a division: there is about one sample per spike.)
-    void close_state_interval(std::int64_t x) {
-        while (next_sample_ < num_samples_ && next_sample_twice_time_ <= 2 * x) {
-            ++state_counts_[current_state_];
+    // Counts every sample at a time ≤ x not counted yet. Each one's state comes straight from the
+    // last spike times (a neuron is on at τ when τ − t_spike ∈ (0, t_ref]); called before a spike
+    // at x is recorded, when the last spikes are all < x and so ≤ every pending sample time.
+    void count_samples_through(std::int64_t x) {
+        while (next_sample_twice_time_ <= 2 * x && next_sample_ < num_samples_) {
+            const double tau = 0.5 * static_cast<double>(next_sample_twice_time_);
+            LaneBlock state{};
+            for (int block = 0; block < stride_; block += kLanes) {
+                const LaneBlock age = tau - load_lanes(&last_spike_[block]);
+                state += (age > 0.0) & (age <= t_ref_real_) ? load_lanes(&state_weight_[block]) : 0.0;
+            }
+            double index = 0.0;
+            for (int lane = 0; lane < kLanes; ++lane) index += state[lane];
+            ++state_counts_[static_cast<std::size_t>(index)];
             ++next_sample_;
             next_sample_twice_time_ += t_ref_;
         }
-    }
-    void pop_switch_off() {
-        close_state_interval(off_time_[off_head_]);
-        current_state_ &= ~(1U << state_bit(off_neuron_[off_head_], dim_));
-        off_head_ = off_head_ + 1 == off_time_.size() ? 0 : off_head_ + 1;
-        --off_size_;
     }
 
     int dim_;
@@ -94,15 +97,13 @@ private:
     std::vector<double> recent_;
     std::vector<int> recent_slot_;
 
-    // State histogram bookkeeping: current mask, the boundary up to which samples are counted,
-    // and the pending switch-off times (FIFO; at most one per neuron).
-    std::uint32_t current_state_ = 0;
+    // State histogram: samples are counted lazily, up to each new spike. last_spike_[neuron]
+    // (−inf: none; padded like recent_) and state_weight_ = 2^state_bit (0 in the padding).
     std::int64_t next_sample_ = 0;             // index k of the next sample to count
     std::int64_t next_sample_twice_time_ = 0;  // its time k·t_ref/2, doubled to stay integer
-    std::vector<std::int64_t> off_time_;
-    std::vector<int> off_neuron_;
-    std::size_t off_head_ = 0;
-    std::size_t off_size_ = 0;
+    double t_ref_real_;
+    std::vector<double> last_spike_;
+    std::vector<double> state_weight_;
 };
 
 // Raw STDP matrix of a pair-based rule with the triangular kernel: entry (i, j) =
@@ -149,18 +150,11 @@ inline void SpikeStatistics::add_spike(std::int64_t t, int neuron) {
     recent_[static_cast<std::size_t>(recent_slot) * stride_ + neuron] = now;
     recent_slot = recent_slot + 1 == num_last_ ? 0 : recent_slot + 1;
 
-    // State histogram: neurons whose on-period ended at or before t switch off first.
-    while (off_size_ > 0 && off_time_[off_head_] <= t) pop_switch_off();
-    close_state_interval(t);
-    current_state_ |= 1U << state_bit(neuron, dim_);
-    // A neuron's previous on-period has always ended (refractoriness > t_ref), so there is at
-    // most one pending switch-off per neuron.
-    if (off_size_ == off_time_.size()) throw_refractory_violation(t, neuron);
-    std::size_t slot = off_head_ + off_size_;
-    if (slot >= off_time_.size()) slot -= off_time_.size();
-    off_time_[slot] = t + t_ref_;
-    off_neuron_[slot] = neuron;
-    ++off_size_;
+    // State histogram: samples up to t do not see this spike yet. Its neuron's previous
+    // on-period has always ended (refractoriness > t_ref): the last spike is all a state needs.
+    count_samples_through(t);
+    if (now - last_spike_[neuron] <= t_ref_real_) throw_refractory_violation(t, neuron);
+    last_spike_[neuron] = now;
 }
 
 }  // namespace sr::ssn
