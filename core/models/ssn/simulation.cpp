@@ -195,12 +195,14 @@ void EventDrivenSampler::run_loop(std::int64_t duration, Rng& rng, SpikeStatisti
     std::uint64_t psp_head = 0;
     std::uint64_t wake_head = 0;
     ring_time[0] = kNeverTime;
-    const auto psp_end_time = [&] { return ring_time[psp_head & wrap] + psp_end; };
-    const auto wake_time = [&] { return ring_time[wake_head & wrap] + wake_after; };
+    // The heads' next event times, reread whenever a head moves or a spike lands under it.
+    std::int64_t next_psp_end = kNeverTime;
+    std::int64_t next_wake = kNeverTime;
 
     const auto end_psps_at = [&](std::int64_t tc) {
-        while (psp_end_time() == tc) {
+        while (next_psp_end == tc) {
             const int j = ring_neuron[psp_head++ & wrap];
+            next_psp_end = ring_time[psp_head & wrap] + psp_end;
             if constexpr (kTable) {
                 psp_mask &= ~(1U << j);
             } else if (--psp_count_[j] == 0) {
@@ -209,7 +211,10 @@ void EventDrivenSampler::run_loop(std::int64_t duration, Rng& rng, SpikeStatisti
         }
     };
     const auto wake_at = [&](std::int64_t tc) {
-        while (wake_time() == tc) awake_mask |= 1U << ring_neuron[wake_head++ & wrap];
+        while (next_wake == tc) {
+            awake_mask |= 1U << ring_neuron[wake_head++ & wrap];
+            next_wake = ring_time[wake_head & wrap] + wake_after;
+        }
     };
     // Rates of the current PSP state: [h_0 .. h_dim−1, p_0 .. p_dim−1, Σ h, Π (1 − p)] where the
     // sum and product run over the neurons without PSP (see compute_rates).
@@ -245,8 +250,8 @@ void EventDrivenSampler::run_loop(std::int64_t duration, Rng& rng, SpikeStatisti
     double total_h = awake_hazard(row);
 
     while (true) {
-        const std::int64_t t_psp_end = psp_end_time();
-        const std::int64_t tc = std::min(t_psp_end, wake_time());
+        const std::int64_t t_psp_end = next_psp_end;
+        const std::int64_t tc = std::min(t_psp_end, next_wake);
         // Rates are constant on [now, tc), a span of at least one step. The budget lasts through
         // it unless it is at most the span's hazard; only then is the spike step worth computing.
         const std::int64_t span = std::min(tc, duration) - now;
@@ -283,6 +288,8 @@ void EventDrivenSampler::run_loop(std::int64_t duration, Rng& rng, SpikeStatisti
             ring_time[++tail & wrap] = kNeverTime;
             if constexpr (!kTable) ++psp_count_[i];
         }
+        next_psp_end = ring_time[psp_head & wrap] + psp_end;
+        next_wake = ring_time[wake_head & wrap] + wake_after;
         // The budget was used up at t; the clock restarts at t + 1 with the rates of that step
         // (PSP ends and wake-ups due then included, so the next span is never empty).
         now = t + 1;

@@ -62,8 +62,12 @@ private:
     // last spike times (a neuron is on at τ when τ − t_spike ∈ (0, t_ref]); called before a spike
     // at x is recorded, when the last spikes are all < x and so ≤ every pending sample time.
     void count_samples_through(std::int64_t x) {
-        while (next_sample_twice_time_ <= 2 * x && next_sample_ < num_samples_) {
-            const double tau = 0.5 * static_cast<double>(next_sample_twice_time_);
+        // Locals: the count stores could otherwise alias the members and force reloads.
+        std::int64_t sample = next_sample_;
+        std::int64_t twice_time = next_sample_twice_time_;
+        const std::int64_t end = num_samples_;
+        while (twice_time <= 2 * x && sample < end) {
+            const double tau = 0.5 * static_cast<double>(twice_time);
             LaneBlock state{};
             for (int block = 0; block < stride_; block += kLanes) {
                 const LaneBlock age = tau - load_lanes(&last_spike_[block]);
@@ -72,9 +76,11 @@ private:
             double index = 0.0;
             for (int lane = 0; lane < kLanes; ++lane) index += state[lane];
             ++state_counts_[static_cast<std::size_t>(index)];
-            ++next_sample_;
-            next_sample_twice_time_ += t_ref_;
+            ++sample;
+            twice_time += t_ref_;
         }
+        next_sample_ = sample;
+        next_sample_twice_time_ = twice_time;
     }
 
     int dim_;
