@@ -77,7 +77,12 @@ EventDrivenSampler::EventDrivenSampler(int dim, int t_ref, double tau_syn)
       wake_after_(static_cast<std::int64_t>(t_ref) + 1),
       use_table_(dim <= kTableMaxDim && psp_end_offset(tau_syn) <= t_ref + 2),
       all_mask_((1U << dim) - 1U),
-      row_size_(2 * static_cast<std::size_t>(dim) + 2),
+      hazard_at_(2 * static_cast<std::size_t>(dim)),
+      none_at_(hazard_at_ + 1),
+      cumulated_at_(none_at_ + 1),
+      width_at_(cumulated_at_ + static_cast<std::size_t>(dim)),
+      none_after_at_(width_at_ + static_cast<std::size_t>(dim)),
+      row_size_(none_after_at_ + static_cast<std::size_t>(dim)),
       // A spike stays in the ring until its PSP has ended and its neuron woke up; per neuron that
       // is at most the PSP memory plus one (psp_memory_suffices). Plus the tail's sentinel.
       ring_time_(std::bit_ceil(static_cast<std::size_t>(dim) * (kPspMemory + 2) + 1)),
@@ -104,17 +109,29 @@ std::uint32_t EventDrivenSampler::draw_spiking_set(const double* row, std::uint3
     double u = rng.uniform();
     std::uint32_t spiking = 0;
     std::uint32_t candidates = awake_mask;
-    while (true) {
-        double p_none = 1.0;
-        if (spiking == 0 && candidates == (~psp_mask & all_mask_)) {
-            p_none = row[2 * dim_ + 1];
+    double p_none = 1.0;
+    if (candidates == (~psp_mask & all_mask_)) {
+        // The awake neurons are those without PSP: the row holds their walk. Its cumulated
+        // probabilities never decrease, so the first spiker is the number of them ≤ the target.
+        const double* cumulated = row + cumulated_at_;
+        const double target = u * (1.0 - row[none_at_]);
+        int first = 0;
+        for (int i = 0; i < dim_; ++i) first += cumulated[i] <= target ? 1 : 0;
+        if (first < dim_) {
+            u = std::clamp(1.0 - (cumulated[first] - target) / row[width_at_ + first], 0.0,
+                           std::nextafter(1.0, 0.0));
         } else {
-            for (std::uint32_t m = candidates; m != 0; m &= m - 1) p_none *= 1.0 - p[std::countr_zero(m)];
+            first = 31 - std::countl_zero(candidates);  // rounding (see below)
         }
-        if (spiking != 0) {
-            if (u < p_none) return spiking;
-            u = rng.uniform();
-        }
+        spiking = 1U << first;
+        candidates &= ~((2U << first) - 1U);
+        p_none = row[none_after_at_ + first];
+        if (u < p_none) return spiking;
+        u = rng.uniform();
+    } else {
+        for (std::uint32_t m = candidates; m != 0; m &= m - 1) p_none *= 1.0 - p[std::countr_zero(m)];
+    }
+    while (true) {
         const double target = u * (1.0 - p_none);
         double below = 0.0;
         double none_yet = 1.0;
@@ -133,7 +150,10 @@ std::uint32_t EventDrivenSampler::draw_spiking_set(const double* row, std::uint3
         }
         spiking |= 1U << first;
         candidates &= ~((2U << first) - 1U);  // only neurons after `first` remain
-        if (candidates == 0) return spiking;
+        p_none = 1.0;
+        for (std::uint32_t m = candidates; m != 0; m &= m - 1) p_none *= 1.0 - p[std::countr_zero(m)];
+        if (u < p_none) return spiking;
+        u = rng.uniform();
     }
 }
 
@@ -142,22 +162,43 @@ void EventDrivenSampler::compute_rates(double* row, std::uint32_t psp_mask) cons
     const Vector& b = *b_;
     double* h = row;
     double* p = row + dim_;
-    double hazard_without_psp = 0.0;
-    double none_without_psp = 1.0;  // in ascending order, as draw_spiking_set multiplies
+    const auto without_psp = [&](int i) { return ((psp_mask >> i) & 1U) == 0; };
     for (int i = 0; i < dim_; ++i) {
+        // A neuron with a PSP of its own is refractory unless PSPs outlast refractoriness.
+        if (!without_psp(i) && psp_end_ <= wake_after_) {
+            p[i] = h[i] = std::numeric_limits<double>::quiet_NaN();
+            continue;
+        }
         double u = b[i];
         for (int j = 0; j < dim_; ++j) {
             const int count = use_table_ ? static_cast<int>((psp_mask >> j) & 1U) : psp_count_[j];
             if (count != 0) u += w(i, j) * count;
         }
         probability_and_hazard(u - log_t_ref_, p[i], h[i]);
-        if (((psp_mask >> i) & 1U) == 0) {
-            hazard_without_psp += h[i];
-            none_without_psp *= 1.0 - p[i];
-        }
     }
-    row[2 * dim_] = hazard_without_psp;
-    row[2 * dim_ + 1] = none_without_psp;
+    // Over the neurons without PSP, in ascending order as draw_spiking_set multiplies: the
+    // summed hazard, P(none fires), the first-spiker walk and P(none after i fires).
+    double hazard = 0.0;
+    double none = 1.0;
+    double below = 0.0;
+    for (int i = 0; i < dim_; ++i) {
+        double width = 0.0;
+        if (without_psp(i)) {
+            width = none * p[i];
+            below += width;
+            hazard += h[i];
+            none *= 1.0 - p[i];
+        }
+        row[cumulated_at_ + i] = below;
+        row[width_at_ + i] = width;
+        double none_after = 1.0;
+        for (int j = i + 1; j < dim_; ++j) {
+            if (without_psp(j)) none_after *= 1.0 - p[j];
+        }
+        row[none_after_at_ + i] = none_after;
+    }
+    row[hazard_at_] = hazard;
+    row[none_at_] = none;
 }
 
 void EventDrivenSampler::run(const Matrix& w, const Vector& b, std::int64_t duration, Rng& rng,
@@ -176,7 +217,7 @@ template <bool kTable>
 void EventDrivenSampler::run_loop(std::int64_t duration, Rng& rng, SpikeStatistics& stats) {
     // The state lives in locals so that it stays in registers across the statistics' stores.
     const std::size_t stride = row_size_;
-    const int dim = dim_;
+    const std::size_t hazard_at = hazard_at_;
     const std::uint32_t all = all_mask_;
     std::uint32_t psp_mask = 0;     // bit j set while neuron j has a PSP
     std::uint32_t awake_mask = all;  // bit i set when neuron i is not refractory
@@ -216,8 +257,7 @@ void EventDrivenSampler::run_loop(std::int64_t duration, Rng& rng, SpikeStatisti
             next_wake = ring_time[wake_head & wrap] + wake_after;
         }
     };
-    // Rates of the current PSP state: [h_0 .. h_dim−1, p_0 .. p_dim−1, Σ h, Π (1 − p)] where the
-    // sum and product run over the neurons without PSP (see compute_rates).
+    // Rates of the current PSP state (see compute_rates).
     const auto rates = [&]() -> const double* {
         if constexpr (kTable) {
             double* row = &table_[static_cast<std::size_t>(psp_mask) * stride];
@@ -234,7 +274,7 @@ void EventDrivenSampler::run_loop(std::int64_t duration, Rng& rng, SpikeStatisti
     // H of the awake neurons: the row's sum over neurons without PSP, corrected for the few that
     // are asleep without PSP (between PSP end and wake-up) or awake with one.
     const auto awake_hazard = [&](const double* row) {
-        double total = row[2 * dim];
+        double total = row[hazard_at];
         for (std::uint32_t m = ~awake_mask & ~psp_mask & all; m != 0; m &= m - 1) {
             total -= row[std::countr_zero(m)];
         }

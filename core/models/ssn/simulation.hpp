@@ -56,10 +56,11 @@ public:
 private:
     template <bool kTable>
     void run_loop(std::int64_t duration, Rng& rng, SpikeStatistics& stats);
-    // Every neuron's hazard h_i and spike probability p_i for one PSP state, and over the neurons
-    // without a PSP of their own (usually exactly the awake ones) the summed hazard and the
-    // probability that none fires: a row of 2·dim + 2 doubles,
-    // [h_0 .. h_dim−1, p_0 .. p_dim−1, Σ h, Π (1 − p)].
+    // The row of one PSP state: every neuron's hazard h_i (at 0) and spike probability p_i (at
+    // dim; NaN for neurons that cannot be awake in that state), and over the neurons without a PSP
+    // of their own, which are usually exactly the awake ones: Σ h (hazard_at_), Π (1 − p)
+    // (none_at_), the first-spiker walk's cumulated probabilities and widths per neuron
+    // (cumulated_at_, width_at_) and P(none of those after i fires) (none_after_at_).
     void compute_rates(double* row, std::uint32_t psp_mask) const;
     // The awake neurons firing at a spike step (at least one), as a bitmask.
     std::uint32_t draw_spiking_set(const double* row, std::uint32_t awake_mask, std::uint32_t psp_mask,
@@ -74,6 +75,11 @@ private:
     // every mask met are cached for the current weights (filled lazily, invalidated by stamp).
     bool use_table_;
     std::uint32_t all_mask_;
+    std::size_t hazard_at_;
+    std::size_t none_at_;
+    std::size_t cumulated_at_;
+    std::size_t width_at_;
+    std::size_t none_after_at_;
     std::size_t row_size_;
 
     const Matrix* w_ = nullptr;
