@@ -275,6 +275,7 @@ void EventDrivenSampler::run_loop(std::int64_t duration, Rng& rng, SpikeStatisti
     // are asleep without PSP (between PSP end and wake-up) or awake with one.
     const auto awake_hazard = [&](const double* row) {
         double total = row[hazard_at];
+        if (awake_mask == (~psp_mask & all)) return total;
         for (std::uint32_t m = ~awake_mask & ~psp_mask & all; m != 0; m &= m - 1) {
             total -= row[std::countr_zero(m)];
         }
