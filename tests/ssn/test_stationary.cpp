@@ -171,18 +171,33 @@ TEST_P(StationaryCase, BothPathsMatchReferenceDistribution) {
 
 INSTANTIATE_TEST_SUITE_P(Reference, StationaryCase, ::testing::Range(0, 3));
 
-// PSP windows longer than the refractory period (up to 3 PSPs per presynaptic neuron) take the
-// event-driven path's direct-rate branch instead of the per-mask table; it must agree with the
-// step loop just the same (same chi-square criterion, g measured from replicas).
-TEST(Stationary, LongPspWindowsAgreeBetweenPaths) {
+// Both paths must agree for every layout of PSP window vs refractory period, not only the
+// published one (PSP ends at t + 50, wake-up at t + 51): a long gap between PSP end and wake-up,
+// both at the same step, the PSP outlasting refractoriness by one step (a neuron awake with its
+// own PSP), and PSP windows far longer than the refractory period (up to 3 PSPs per presynaptic
+// neuron: the direct-rate branch instead of the per-mask table). Same chi-square criterion on the
+// state distribution (g measured from replicas) plus every neuron's spike count against the
+// replicas' spread (5 sigma).
+struct Layout {
+    int t_ref;
+    double tau_syn;
+};
+
+class PathsAgree : public ::testing::TestWithParam<Layout> {};
+
+TEST_P(PathsAgree, StatesAndRates) {
     constexpr int dim = 4;
-    constexpr int t_ref = 20;
-    constexpr double tau_syn = 55.0;
+    const int t_ref = GetParam().t_ref;
+    const double tau_syn = GetParam().tau_syn;
     constexpr std::int64_t duration = 2'000'000;
     Matrix w(dim, dim);
     w << 0.0, 0.8, -0.6, 0.3, 0.8, 0.0, 0.4, -0.9, -0.6, 0.4, 0.0, 0.5, 0.3, -0.9, 0.5, 0.0;
     Vector b(dim);
     b << -0.5, 0.2, 0.4, -0.3;
+    struct Sample {
+        std::vector<double> states;
+        std::vector<std::int64_t> spikes;
+    };
     const auto sample = [&](bool event_driven, std::uint64_t seed) {
         SpikeStatistics stats(dim, t_ref, 1, {static_cast<double>(t_ref)});
         stats.reset(duration);
@@ -193,26 +208,47 @@ TEST(Stationary, LongPspWindowsAgreeBetweenPaths) {
             simulate_time_stepped(w, b, t_ref, tau_syn, duration, rng, stats);
         }
         stats.finish();
-        return counts_of(stats);
+        return Sample{counts_of(stats), stats.spike_counts()};
     };
-    std::vector<std::vector<double>> replicas;
+    std::vector<Sample> replicas;
     std::vector<double> pooled(std::size_t{1} << dim, 0.0);
     for (int r = 0; r < kReplicas; ++r) {
-        const std::vector<double> counts = sample(true, static_cast<std::uint64_t>(r));
-        for (std::size_t k = 0; k < pooled.size(); ++k) pooled[k] += counts[k];
-        replicas.push_back(counts);
+        replicas.push_back(sample(true, static_cast<std::uint64_t>(r)));
+        for (std::size_t k = 0; k < pooled.size(); ++k) pooled[k] += replicas.back().states[k];
     }
     double inflation = 0.0;
     for (const auto& r : replicas) {
         std::vector<double> others(pooled.size());
-        for (std::size_t k = 0; k < pooled.size(); ++k) others[k] = pooled[k] - r[k];
-        const ChiSquare x = two_sample_chi_square(r, others);
+        for (std::size_t k = 0; k < pooled.size(); ++k) others[k] = pooled[k] - r.states[k];
+        const ChiSquare x = two_sample_chi_square(r.states, others);
         inflation += x.value / x.dof / kReplicas;
     }
-    const ChiSquare stepped_vs_fast = two_sample_chi_square(sample(false, 99), pooled);
+    const Sample stepped = sample(false, 99);
+    const ChiSquare stepped_vs_fast = two_sample_chi_square(stepped.states, pooled);
     EXPECT_LT(stepped_vs_fast.value / inflation, chi_square_bound(stepped_vs_fast.dof))
         << "chi2 " << stepped_vs_fast.value << " dof " << stepped_vs_fast.dof << " g " << inflation;
+
+    for (int i = 0; i < dim; ++i) {
+        double mean = 0.0;
+        for (const auto& r : replicas) mean += static_cast<double>(r.spikes[i]) / kReplicas;
+        double var = 0.0;
+        for (const auto& r : replicas) var += std::pow(static_cast<double>(r.spikes[i]) - mean, 2) / (kReplicas - 1);
+        const double spread = std::sqrt(var * (1.0 + 1.0 / kReplicas));
+        EXPECT_LT(std::abs(static_cast<double>(stepped.spikes[i]) - mean), 5.0 * spread)
+            << "neuron " << i << ": step loop " << stepped.spikes[i] << " spikes, event-driven mean " << mean;
+        EXPECT_GT(mean, 1000.0);  // the layouts keep every neuron active
+    }
 }
+
+INSTANTIATE_TEST_SUITE_P(Layouts, PathsAgree,
+                         ::testing::Values(Layout{20, 8.0},    // PSP ends 13 steps before wake-up
+                                           Layout{20, 21.0},   // PSP end and wake-up at one step
+                                           Layout{20, 22.0},   // awake for one step with own PSP
+                                           Layout{20, 55.0}),  // up to 3 PSPs: direct rates
+                         [](const auto& info) {
+                             return "t_ref_" + std::to_string(info.param.t_ref) + "_tau_syn_" +
+                                    std::to_string(static_cast<int>(info.param.tau_syn));
+                         });
 
 }  // namespace
 }  // namespace sr::ssn

@@ -318,6 +318,11 @@ void EventDrivenSampler::run_loop(std::int64_t duration, Rng& rng, SpikeStatisti
         const std::int64_t t = now + std::clamp<std::int64_t>(k, 1, span) - 1;
 
         std::uint32_t spiking = draw_spiking_set(row, awake_mask, psp_mask, rng);
+        // The clock restarts at t + 1 with the rates of that step. PSPs ending there go before the
+        // new ones start: a neuron whose PSP outlasts its refractory period by one step may
+        // spike exactly when its previous PSP ends (the mask must not lose its new PSP).
+        now = t + 1;
+        end_psps_at(now);
         awake_mask &= ~spiking;
         psp_mask |= spiking;
         while (spiking != 0) {  // ascending index, as the step loop emits them
@@ -331,9 +336,8 @@ void EventDrivenSampler::run_loop(std::int64_t duration, Rng& rng, SpikeStatisti
         }
         next_psp_end = ring_time[psp_head & wrap] + psp_end;
         next_wake = ring_time[wake_head & wrap] + wake_after;
-        // The budget was used up at t; the clock restarts at t + 1 with the rates of that step
-        // (PSP ends and wake-ups due then included, so the next span is never empty).
-        now = t + 1;
+        // Then the new PSPs that end at once (tau_syn ≤ 1) and the wake-ups due at t + 1, so the
+        // next span is never empty.
         end_psps_at(now);
         wake_at(now);
         budget = exponential_(rng);
