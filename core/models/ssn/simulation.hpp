@@ -15,9 +15,9 @@
 //    accumulated H exceeds an Exp(1) budget (exact in discrete time, also across rate changes).
 //    At that step the spiking set is drawn from the independent Bernoullis conditioned on not
 //    being empty: the first spiker i with probability p_i Π_{awake j<i}(1 − p_j) / (1 − e^−H),
-//    every later awake neuron with its own p_j. PSP ends and wake-ups come from two FIFOs (all
-//    PSPs and refractory periods have the same length), so the cost per spike is O(dim) and
-//    independent of the number of steps.
+//    every later awake neuron with its own p_j. PSP ends and wake-ups are read from one ring of
+//    recent spikes with two heads (all PSPs and refractory periods have the same length), so the
+//    cost per spike is O(dim) and independent of the number of steps.
 #include "core/models/ssn/exponential.hpp"
 #include "core/models/ssn/spike_statistics.hpp"
 #include "core/models/ssn/types.hpp"
