@@ -81,6 +81,9 @@ long peak_rss_mb() {
 int main(int argc, char** argv) {
     const std::string binary = argc > 1 ? argv[1] : SWEEP_RUNNER_BINARY;
     const int jobs = argc > 2 ? std::atoi(argv[2]) : 50000;
+    // Which parts to run (e.g. "coordinator" alone under valgrind): any of e2e, coordinator, million.
+    const std::string parts = argc > 3 ? argv[3] : "e2e,coordinator,million";
+    const auto wanted = [&](const char* part) { return parts.find(part) != std::string::npos; };
     const fs::path dir = fs::temp_directory_path() / ("sweep_runner_bench_" + std::to_string(getpid()));
     fs::create_directories(dir);
     const fs::path sweep = dir / "noop.yaml";
@@ -88,6 +91,7 @@ int main(int argc, char** argv) {
     setenv("OMPI_ALLOW_RUN_AS_ROOT", "1", 1);
     setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 1);
 
+    if (wanted("e2e")) {
     std::printf("end to end, %d no-op jobs (dispatch + result + SQLite commit)\n", jobs);
     std::printf("%-22s %10s %10s %12s\n", "transport", "total s", "baseline s", "jobs/s");
     struct Setup {
@@ -105,9 +109,10 @@ int main(int argc, char** argv) {
         const double baseline = timed_command(command);  // nothing left to run
         std::printf("%-22s %10.2f %10.2f %12.0f\n", s.name.c_str(), total, baseline, jobs / (total - baseline));
     }
+    }
 
     // The coordinator alone: instant workers, real index.
-    {
+    if (wanted("coordinator")) {
         const sr::SweepSpec spec = sr::parse_sweep(noop_sweep("coordinator", jobs), dir / "c.yaml");
         std::vector<sr::Job> expanded = sr::expand(spec, sr::builtin_models());
         sr::Store store((dir / "coordinator.db").string());
@@ -123,7 +128,7 @@ int main(int argc, char** argv) {
     }
 
     // Expansion and registration of a million-job sweep.
-    {
+    if (wanted("million")) {
         const int million = 1000000;
         std::string text = "name: million\nmodel: testing.arith\ngrid:\n  x: [";
         for (int i = 0; i < 1000; ++i) text += (i ? "," : "") + std::to_string(i);
