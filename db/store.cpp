@@ -181,7 +181,7 @@ std::int64_t Store::register_sweep(const std::string& name, const std::string& s
     return id;
 }
 
-std::int64_t Store::register_jobs(std::int64_t sweep_id, const std::vector<Job>& jobs) {
+std::int64_t Store::register_jobs(std::int64_t sweep_id, const std::vector<PackedJob>& jobs) {
     const UncheckedWrites unchecked(db_);
     sql::Transaction tx(db_);
     db_.prepare("UPDATE jobs SET retired = 1 WHERE sweep_id = ?").bind(1, sweep_id).run();
@@ -197,10 +197,10 @@ std::int64_t Store::register_jobs(std::int64_t sweep_id, const std::vector<Job>&
         count.bind(1, sweep_id).step();
         before = count.get_int(0);
     }
-    for (const Job& job : jobs) {
+    for (const PackedJob& job : jobs) {
         insert.bind(1, sweep_id).bind(2, job.index).bind(3, job.block).bind(4, job.key)
-            .bind(5, job.model).bind(6, job.model_version).bind(7, job.params.dump())
-            .bind(8, job.tags.dump()).bind(9, job.cost);
+            .bind(5, job.model).bind(6, job.model_version).bind(7, job.params)
+            .bind(8, job.tags).bind(9, job.cost);
         insert.run();
         insert.reset();
     }

@@ -41,7 +41,7 @@ public:
                                 const std::string& spec_text);
     // Adds jobs not yet in the index; marks jobs that left the spec as retired (kept, not run).
     // Returns how many were added.
-    std::int64_t register_jobs(std::int64_t sweep_id, const std::vector<Job>& jobs);
+    std::int64_t register_jobs(std::int64_t sweep_id, const std::vector<PackedJob>& jobs);
     // After a crash: jobs left `running` go back to `pending`. Returns how many.
     std::int64_t reset_running(std::int64_t sweep_id);
     std::map<std::string, JobState> job_states(std::int64_t sweep_id);

@@ -5,22 +5,22 @@
 
 namespace sr {
 
-StaticJobSource::StaticJobSource(std::vector<Job> jobs, int retries) : retries_(retries) {
+StaticJobSource::StaticJobSource(std::vector<PackedJob> jobs, int retries) : retries_(retries) {
     // Longest expected first, so a long job does not start last and stretch the sweep.
-    std::stable_sort(jobs.begin(), jobs.end(), [](const Job& a, const Job& b) { return a.cost > b.cost; });
+    std::stable_sort(jobs.begin(), jobs.end(), [](const PackedJob& a, const PackedJob& b) { return a.cost > b.cost; });
     queue_.assign(std::make_move_iterator(jobs.begin()), std::make_move_iterator(jobs.end()));
 }
 
-std::optional<Job> StaticJobSource::next() {
+std::optional<PackedJob> StaticJobSource::next() {
     if (queue_.empty()) return std::nullopt;
-    Job job = std::move(queue_.front());
+    PackedJob job = std::move(queue_.front());
     queue_.pop_front();
     return job;
 }
 
-void StaticJobSource::on_outcome(const Job& job, Outcome outcome) {
+void StaticJobSource::on_outcome(const PackedJob& job, Outcome outcome) {
     if (outcome == Outcome::failed && job.attempts + 1 <= retries_) {
-        Job again = job;
+        PackedJob again = job;
         again.attempts += 1;
         queue_.push_back(std::move(again));
     }
@@ -33,7 +33,7 @@ RunSummary coordinate(JobSource& source, std::size_t total_jobs, WorkerPool& poo
     RunSummary summary;
     Progress progress;
     progress.total = total_jobs;
-    std::unordered_map<std::string, Job> in_flight;
+    std::unordered_map<std::string, PackedJob> in_flight;
     std::vector<JobStart> started;
     std::vector<JobOutcome> finished;
     auto last_commit = Clock::now();
@@ -58,11 +58,11 @@ RunSummary coordinate(JobSource& source, std::size_t total_jobs, WorkerPool& poo
             pool.request_stop();
         }
         while (!stopping && pool.free_slots() > 0) {
-            std::optional<Job> job = source.next();
+            std::optional<PackedJob> job = source.next();
             if (!job) break;
-            const std::string key = job->key;
             pool.submit(*job);
-            in_flight.emplace(key, std::move(*job));
+            std::string key = job->key;
+            in_flight.emplace(std::move(key), std::move(*job));
         }
         if (in_flight.empty() && (stopping || source.exhausted())) break;
 

@@ -113,6 +113,22 @@ private:
     std::map<std::string, const ParamSpec*> specs_;
 };
 
+// JSON, and so the index, the key and the packed job, has no infinities or NaN (they would become
+// null), so parameters holding them are refused rather than silently changed.
+void check_finite(const Json& node, const std::string& prefix) {
+    if (node.is_number_float() && !std::isfinite(node.get<double>())) {
+        const double x = node.get<double>();
+        const std::string yaml = std::isnan(x) ? ".nan" : x > 0 ? ".inf" : "-.inf";
+        throw ParamError(prefix, "value " + yaml + " cannot be stored: parameters are kept as JSON, which has no "
+                                 "infinities or NaN");
+    }
+    if (node.is_object()) {
+        for (const auto& [key, value] : node.items()) check_finite(value, prefix.empty() ? key : prefix + "." + key);
+    } else if (node.is_array()) {
+        for (const Json& value : node) check_finite(value, prefix);
+    }
+}
+
 // The first 64 bits of a job key (hex SHA-256) as a number.
 std::uint64_t key_prefix(const std::string& key) {
     std::uint64_t value = 0;
@@ -141,16 +157,28 @@ Params default_params(const ModelInfo& info) {
 }
 
 std::string job_key(const std::string& model, int model_version, const Params& params) {
+    return job_key_of_text(model, model_version, params.dump());
+}
+
+std::string job_key_of_text(const std::string& model, int model_version, std::string_view params_json) {
     // The dump of {"model": ..., "model_version": ..., "params": ...} with its keys in the sorted
     // order nlohmann::json writes them, composed directly so the parameters are not copied.
-    const std::string canonical = R"({"model":)" + Json(model).dump() + R"(,"model_version":)" +
-                                  std::to_string(model_version) + R"(,"params":)" + params.dump() + "}";
+    std::string canonical = R"({"model":)" + Json(model).dump() + R"(,"model_version":)" +
+                            std::to_string(model_version) + R"(,"params":)";
+    canonical.append(params_json);
+    canonical += '}';
     return sha256_hex(canonical);
 }
 
 void validate_params(const ModelInfo& info, Params& params) { ParamChecker(info).check(params); }
 
 std::vector<Job> expand(const SweepSpec& spec, const ModelRegistry& registry) {
+    std::vector<Job> jobs;
+    for (const PackedJob& job : expand_packed(spec, registry)) jobs.push_back(unpack(job));
+    return jobs;
+}
+
+std::vector<PackedJob> expand_packed(const SweepSpec& spec, const ModelRegistry& registry) {
     const ModelPtr model = registry.find(spec.model);
     if (!model) {
         std::string reason = "unknown model '" + spec.model + "'";
@@ -168,7 +196,7 @@ std::vector<Job> expand(const SweepSpec& spec, const ModelRegistry& registry) {
         for (const Axis& axis : block.axes) count *= axis.points.size();
         total += count;
     }
-    std::vector<Job> jobs;
+    std::vector<PackedJob> jobs;
     jobs.reserve(total);
     // Finds duplicate jobs: the first 64 bits of each key -> positions in `jobs` with that prefix.
     // Much smaller than a set of the 64-character keys themselves (about 40 vs 170 MB per million
@@ -238,11 +266,13 @@ std::vector<Job> expand(const SweepSpec& spec, const ModelRegistry& registry) {
             }
             try {
                 checker.check(job.params);
+                check_finite(job.params, "");
                 model->validate(job.params);
             } catch (const ParamError& e) {
                 throw SweepError(locate(where(), e.key, block.location), e.key, e.what());
             }
-            job.key = job_key(job.model, job.model_version, job.params);
+            std::string params_json = job.params.dump();
+            job.key = job_key_of_text(job.model, job.model_version, params_json);
             job.cost = model->estimate_cost(job.params);
             job.timeout_seconds = spec.timeout_seconds.value_or(0.0);
             const std::uint64_t prefix = key_prefix(job.key);
@@ -251,7 +281,7 @@ std::vector<Job> expand(const SweepSpec& spec, const ModelRegistry& registry) {
                 return jobs[entry.second].key == job.key;
             });
             if (same != same_end) {
-                const Job& first_job = jobs[same->second];
+                const PackedJob& first_job = jobs[same->second];
                 auto describe = [](const std::string& b, std::int64_t i) {
                     return (b.empty() ? "" : "block '" + b + "' ") + "job " + std::to_string(i);
                 };
@@ -280,7 +310,9 @@ std::vector<Job> expand(const SweepSpec& spec, const ModelRegistry& registry) {
                                      " have identical parameters (duplicate job " + job.key.substr(0, 12) + ")");
             }
             seen.emplace(prefix, jobs.size());
-            jobs.push_back(std::move(job));
+            jobs.push_back({std::move(job.sweep), job.index, std::move(job.block), std::move(job.key),
+                            std::move(job.model), job.model_version, std::move(params_json), job.tags.dump(),
+                            job.cost, job.timeout_seconds, job.attempts});
         }
     }
     return jobs;

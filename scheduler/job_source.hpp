@@ -14,9 +14,9 @@ class JobSource {
 public:
     virtual ~JobSource() = default;
     // A job ready to run now, or nothing for the moment.
-    virtual std::optional<Job> next() = 0;
+    virtual std::optional<PackedJob> next() = 0;
     // Every job handed out comes back here exactly once (done, failed, interrupted or returned).
-    virtual void on_outcome(const Job& job, Outcome outcome) = 0;
+    virtual void on_outcome(const PackedJob& job, Outcome outcome) = 0;
     // No job will ever come any more (given the outcomes so far).
     virtual bool exhausted() const = 0;
 };
@@ -25,13 +25,13 @@ public:
 // they have been attempted 1 + retries times.
 class StaticJobSource final : public JobSource {
 public:
-    StaticJobSource(std::vector<Job> jobs, int retries);
-    std::optional<Job> next() override;
-    void on_outcome(const Job& job, Outcome outcome) override;
+    StaticJobSource(std::vector<PackedJob> jobs, int retries);
+    std::optional<PackedJob> next() override;
+    void on_outcome(const PackedJob& job, Outcome outcome) override;
     bool exhausted() const override { return queue_.empty(); }
 
 private:
-    std::deque<Job> queue_;
+    std::deque<PackedJob> queue_;
     int retries_;
 };
 

@@ -54,8 +54,8 @@ public:
     TimeBudgetSource(JobSource& inner, Store& store, double remaining_seconds)
         : inner_(inner), store_(store), remaining_(remaining_seconds), start_(Clock::now()) {}
 
-    std::optional<Job> next() override {
-        while (std::optional<Job> job = inner_.next()) {
+    std::optional<PackedJob> next() override {
+        while (std::optional<PackedJob> job = inner_.next()) {
             refresh();
             const auto it = seconds_per_cost_.find(job->model);
             const double left = remaining_ - std::chrono::duration<double>(Clock::now() - start_).count();
@@ -71,7 +71,7 @@ public:
         }
         return std::nullopt;
     }
-    void on_outcome(const Job& job, Outcome outcome) override { inner_.on_outcome(job, outcome); }
+    void on_outcome(const PackedJob& job, Outcome outcome) override { inner_.on_outcome(job, outcome); }
     bool exhausted() const override { return inner_.exhausted(); }
     std::size_t skipped() const { return skipped_; }
 
@@ -134,7 +134,7 @@ std::optional<ExpandedSweep> load_and_expand(const fs::path& sweep_file) {
     try {
         ExpandedSweep sweep;
         sweep.spec = load_sweep(sweep_file);
-        sweep.jobs = expand(sweep.spec, builtin_models());
+        sweep.jobs = expand_packed(sweep.spec, builtin_models());
         return sweep;
     } catch (const SweepError& e) {
         std::cerr << "error: " << e.what() << '\n';
@@ -147,9 +147,9 @@ int run_sweep(const RunRequest& request) {
     std::optional<ExpandedSweep> expanded = load_and_expand(request.sweep_file);
     if (!expanded) return 2;
     const SweepSpec& spec = expanded->spec;
-    std::vector<Job>& jobs = expanded->jobs;
+    std::vector<PackedJob>& jobs = expanded->jobs;
     if (request.timeout_seconds) {
-        for (Job& job : jobs) job.timeout_seconds = *request.timeout_seconds;
+        for (PackedJob& job : jobs) job.timeout_seconds = *request.timeout_seconds;
     }
 
     const fs::path out_dir = request.out_dir;
@@ -162,7 +162,7 @@ int run_sweep(const RunRequest& request) {
         }
         // Position in the expansion order, modulo the shard count: the same partition every time.
         const std::set<std::string> done = done_in_main_index(db_path, spec.name);
-        std::vector<Job> mine;
+        std::vector<PackedJob> mine;
         for (std::size_t i = 0; i < jobs.size(); ++i) {
             if (static_cast<int>(i % static_cast<std::size_t>(request.shard_count)) != request.shard_index) continue;
             if (done.count(jobs[i].key) != 0) continue;
@@ -171,11 +171,12 @@ int run_sweep(const RunRequest& request) {
         jobs = std::move(mine);
         db_path = shard_db_path(db_path, request.shard_index, request.shard_count);
     }
+    const std::size_t job_count = jobs.size();
     std::unique_ptr<IndexLock> lock;
     std::unique_ptr<Store> store;
     std::int64_t sweep_id = 0;
     std::size_t to_run_count = 0;
-    std::vector<Job> to_run;
+    std::vector<PackedJob> to_run;
     try {
         check_writable_folder(out_dir, "results folder");
         check_writable_folder(db_path.parent_path().empty() ? fs::path(".") : db_path.parent_path(),
@@ -187,12 +188,13 @@ int run_sweep(const RunRequest& request) {
         store->register_jobs(sweep_id, jobs);
         store->reset_running(sweep_id);
         const auto states = store->job_states(sweep_id);
-        for (Job& job : jobs) {
+        // Moved, not copied: for a large sweep the jobs are most of the memory used.
+        for (PackedJob& job : jobs) {
             const JobState& state = states.at(job.key);
             job.attempts = state.attempts;
             if (state.status == JobStatus::done) continue;
             if (state.status == JobStatus::failed && state.attempts > request.retries) continue;
-            to_run.push_back(job);
+            to_run.push_back(std::move(job));
         }
         to_run_count = to_run.size();
     } catch (const std::exception& e) {
@@ -201,7 +203,7 @@ int run_sweep(const RunRequest& request) {
     }
 
     if (!request.quiet) {
-        std::cerr << "sweep " << spec.name << ": " << jobs.size() << " jobs, " << to_run_count
+        std::cerr << "sweep " << spec.name << ": " << job_count << " jobs, " << to_run_count
                   << " to run; index " << db_path.string() << '\n';
     }
     RunSummary summary;
@@ -223,11 +225,13 @@ int run_sweep(const RunRequest& request) {
         }
     }
 
-    const auto states = store->job_states(sweep_id);
+    // The sweep's jobs are exactly its rows not retired (registration retired the others).
     std::size_t done = 0, failed = 0, other = 0;
-    for (const Job& job : jobs) {
-        const JobStatus s = states.at(job.key).status;
-        (s == JobStatus::done ? done : s == JobStatus::failed ? failed : other) += 1;
+    for (const SweepCounts& c : store->counts()) {
+        if (c.name != spec.name) continue;
+        done = static_cast<std::size_t>(c.done);
+        failed = static_cast<std::size_t>(c.failed);
+        other = static_cast<std::size_t>(c.pending + c.running);
     }
     if (!request.quiet) {
         const ResultsTable table = query_results(*store, spec.name, {}, {});

@@ -43,7 +43,7 @@ std::filesystem::path index_path(const std::filesystem::path& out_dir, const std
 // error and gives nothing; the command then exits 2 having written nothing.
 struct ExpandedSweep {
     SweepSpec spec;
-    std::vector<Job> jobs;
+    std::vector<PackedJob> jobs;
 };
 std::optional<ExpandedSweep> load_and_expand(const std::filesystem::path& sweep_file);
 

@@ -37,7 +37,7 @@ int submit(const SubmitRequest& request) {
     std::optional<ExpandedSweep> expanded = load_and_expand(request.sweep_file);
     if (!expanded) return 2;
     const SweepSpec& spec = expanded->spec;
-    const std::vector<Job>& jobs = expanded->jobs;
+    const std::vector<PackedJob>& jobs = expanded->jobs;
     if (jobs.empty()) {
         std::cerr << "error: " << request.sweep_file.string() << ": the sweep has no jobs\n";
         return 2;

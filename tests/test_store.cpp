@@ -14,15 +14,15 @@ namespace {
 
 using test::TempDir;
 
-Job make_job(const std::string& key, std::int64_t index, Params params, Json tags = Json::object()) {
-    Job j;
+PackedJob make_job(const std::string& key, std::int64_t index, const Params& params, const Json& tags = Json::object()) {
+    PackedJob j;
     j.sweep = "s";
     j.index = index;
     j.key = key;
     j.model = "testing.arith";
     j.model_version = 1;
-    j.params = std::move(params);
-    j.tags = std::move(tags);
+    j.params = params.dump();
+    j.tags = tags.dump();
     return j;
 }
 
@@ -118,14 +118,14 @@ TEST(Store, EditedSweepAddsNewJobsAndRetiresRemovedOnes) {
     TempDir dir;
     Store store((dir / "i.db").string());
     const auto id = store.register_sweep("s", "/s.yaml", "1");
-    const std::vector<Job> first = {make_job("ka", 0, {{"x", 1.0}}), make_job("kb", 1, {{"x", 2.0}}),
+    const std::vector<PackedJob> first = {make_job("ka", 0, {{"x", 1.0}}), make_job("kb", 1, {{"x", 2.0}}),
                                     make_job("kc", 2, {{"x", 3.0}})};
     EXPECT_EQ(store.register_jobs(id, first), 3);
     EXPECT_EQ(store.register_jobs(id, first), 0);  // same spec again: nothing new
     store.commit(id, {{"ka", "h", 0, 1.0}}, {make_outcome("ka", Outcome::done, {{"m", 1.5}})});
 
     // Edited: ka removed, kd added, kb moved to index 0 with a new tag.
-    const std::vector<Job> edited = {make_job("kb", 0, {{"x", 2.0}}, {{"t", "new"}}),
+    const std::vector<PackedJob> edited = {make_job("kb", 0, {{"x", 2.0}}, {{"t", "new"}}),
                                      make_job("kc", 1, {{"x", 3.0}}), make_job("kd", 2, {{"x", 4.0}})};
     EXPECT_EQ(store.register_jobs(id, edited), 1);
     EXPECT_EQ(scalar(store, "SELECT count(*) FROM jobs"), 4);
@@ -254,7 +254,7 @@ protected:
     void SetUp() override {
         store = std::make_unique<Store>((dir / "i.db").string());
         id = store->register_sweep("s", "/s.yaml", "1");
-        std::vector<Job> jobs;
+        std::vector<PackedJob> jobs;
         for (int i = 0; i < 6; ++i) {
             jobs.push_back(make_job("key" + std::to_string(i), i,
                                     {{"x", 0.5 * i}, {"y", 1.0}, {"group", {{"label", i < 3 ? "lo" : "hi"}}},
@@ -427,7 +427,7 @@ namespace sr {
 namespace {
 
 TEST(StaticJobSource, LongestFirstAndRetriesUpToTheLimit) {
-    std::vector<Job> jobs = {make_job("a", 0, {}), make_job("b", 1, {}), make_job("c", 2, {}), make_job("d", 3, {})};
+    std::vector<PackedJob> jobs = {make_job("a", 0, {}), make_job("b", 1, {}), make_job("c", 2, {}), make_job("d", 3, {})};
     jobs[0].cost = 1;
     jobs[1].cost = 5;
     jobs[2].cost = 2;
@@ -456,10 +456,10 @@ class ScriptedPool final : public WorkerPool {
 public:
     std::size_t workers() const override { return 2; }
     std::size_t free_slots() const override { return stopped_ ? 0 : 4 - queue_.size(); }
-    void submit(Job job) override { queue_.push_back(std::move(job)); }
+    void submit(const PackedJob& job) override { queue_.push_back(job); }
     PoolEvents poll(std::chrono::milliseconds) override {
         PoolEvents events;
-        for (Job& job : queue_) {
+        for (PackedJob& job : queue_) {
             if (stopped_) {
                 events.returned.push_back(job.key);
                 continue;
@@ -480,7 +480,7 @@ public:
     int ran = 0;
 
 private:
-    std::vector<Job> queue_;
+    std::vector<PackedJob> queue_;
     bool stopped_ = false;
 };
 
@@ -488,7 +488,7 @@ TEST(Coordinator, RecordsEveryOutcomeAndRetries) {
     TempDir dir;
     Store store((dir / "i.db").string());
     const auto id = store.register_sweep("s", "/s.yaml", "1");
-    std::vector<Job> jobs;
+    std::vector<PackedJob> jobs;
     for (int i = 0; i < 10; ++i) jobs.push_back(make_job("k" + std::to_string(i), i, {{"i", i}}));
     store.register_jobs(id, jobs);
     StaticJobSource source(jobs, /*retries=*/2);
@@ -522,7 +522,7 @@ TEST(Coordinator, StopRequestLeavesUnstartedJobsPending) {
     TempDir dir;
     Store store((dir / "i.db").string());
     const auto id = store.register_sweep("s", "/s.yaml", "1");
-    std::vector<Job> jobs;
+    std::vector<PackedJob> jobs;
     for (int i = 0; i < 10; ++i) jobs.push_back(make_job("k" + std::to_string(i), 2 * i, {{"i", i}}));
     store.register_jobs(id, jobs);
     StaticJobSource source(jobs, 0);

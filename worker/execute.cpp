@@ -12,21 +12,23 @@ std::filesystem::path checkpoint_path(const std::filesystem::path& out_dir, cons
     return std::filesystem::absolute(job_dir(out_dir, job)).string() + ".ckpt";
 }
 
-JobOutcome execute_job(const Job& job, const std::filesystem::path& out_dir,
+JobOutcome execute_job(const PackedJob& packed, const std::filesystem::path& out_dir,
                        const std::atomic<bool>* stop_flag, int rank) {
     using Clock = std::chrono::steady_clock;
     JobOutcome outcome;
-    outcome.key = job.key;
+    outcome.key = packed.key;
     outcome.host = hostname();
     outcome.rank = rank;
     outcome.started = unix_now();
     const auto start = Clock::now();
     std::optional<Clock::time_point> deadline;
-    if (job.timeout_seconds > 0) {
+    if (packed.timeout_seconds > 0) {
         deadline = start + std::chrono::duration_cast<Clock::duration>(
-                               std::chrono::duration<double>(job.timeout_seconds));
+                               std::chrono::duration<double>(packed.timeout_seconds));
     }
+    Job job;
     try {
+        job = unpack(packed);
         const ModelPtr model = builtin_models().find(job.model);
         if (!model) throw std::runtime_error("unknown model '" + job.model + "'");
         const auto dir = std::filesystem::absolute(job_dir(out_dir, job));

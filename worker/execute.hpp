@@ -11,7 +11,8 @@ namespace sr {
 // Where a job's model keeps its checkpoint (next to the payload, <key>.ckpt).
 std::filesystem::path checkpoint_path(const std::filesystem::path& out_dir, const Job& job);
 
-JobOutcome execute_job(const Job& job, const std::filesystem::path& out_dir,
+// Unpacks the job here, on the thread that runs it.
+JobOutcome execute_job(const PackedJob& packed, const std::filesystem::path& out_dir,
                        const std::atomic<bool>* stop_flag, int rank);
 
 }  // namespace sr

@@ -1,6 +1,7 @@
 #include "worker/mpi_transport.hpp"
 
 #include "worker/thread_pool.hpp"
+#include "worker/wire.hpp"
 
 #include <mpi.h>
 
@@ -11,7 +12,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
-#include <unordered_map>
+#include <utility>
 
 namespace sr::mpi {
 namespace {
@@ -30,8 +31,8 @@ int credit_for(double mean_job_seconds) {
 }
 
 enum Tag : int {
-    tag_jobs = 1,     // coordinator -> worker: JSON array of jobs
-    tag_events = 2,   // worker -> coordinator: {"started": [...], "finished": [...], "returned": [...]}
+    tag_jobs = 1,     // coordinator -> worker: jobs (wire::decode_jobs)
+    tag_events = 2,   // worker -> coordinator: starts, results, returned jobs (wire::decode_events)
     tag_stop = 5,     // coordinator -> worker: stop running jobs at the next cancellation point
     tag_release = 6,  // coordinator -> worker: leave the loop
 };
@@ -129,7 +130,7 @@ std::size_t MpiPool::free_slots() const {
     return free;
 }
 
-void MpiPool::submit(Job job) {
+void MpiPool::submit(const PackedJob& job) {
     // The least loaded worker takes it; with the coordinator's longest-first order this balances.
     auto best = std::min_element(workers_.begin(), workers_.end(), [](const Worker& a, const Worker& b) {
         return a.credit - a.outstanding > b.credit - b.outstanding;
@@ -138,15 +139,14 @@ void MpiPool::submit(Job job) {
         throw std::logic_error("MpiPool::submit without a free slot");
     }
     ++best->outstanding;
-    best->outbox.push_back(to_json(job));
+    wire::append_job(best->outbox, job);
 }
 
 void MpiPool::flush() {
     for (std::size_t w = 0; w < workers_.size(); ++w) {
-        Json& outbox = workers_[w].outbox;
+        std::string& outbox = workers_[w].outbox;
         if (outbox.empty()) continue;
-        sender_->send(outbox.dump(), static_cast<int>(w) + 1, tag_jobs);
-        outbox = Json::array();
+        sender_->send(std::exchange(outbox, {}), static_cast<int>(w) + 1, tag_jobs);
     }
 }
 
@@ -162,25 +162,16 @@ PoolEvents MpiPool::poll(std::chrono::milliseconds timeout) {
             if (message.tag != tag_events) continue;
             any = true;
             Worker& worker = workers_[static_cast<std::size_t>(message.source - 1)];
-            const Json body = Json::parse(message.text);
-            for (const Json& s : body.at("started")) {
-                events.started.push_back({s.at("key").get<std::string>(), s.at("host").get<std::string>(),
-                                          s.at("rank").get<int>(), s.at("started").get<double>()});
-            }
-            for (const Json& f : body.at("finished")) {
-                JobOutcome outcome = outcome_from_json(f);
-                if (f.value("start_included", false)) {
-                    events.started.push_back({outcome.key, outcome.host, outcome.rank, outcome.started});
-                }
+            PoolEvents body = wire::decode_events(message.text);
+            for (JobOutcome& outcome : body.finished) {
                 --worker.outstanding;
                 worker.mean_seconds = 0.8 * worker.mean_seconds + 0.2 * outcome.wall_seconds;
                 worker.credit = credit_for(worker.mean_seconds);
                 events.finished.push_back(std::move(outcome));
             }
-            for (const Json& key : body.at("returned")) {
-                --worker.outstanding;
-                events.returned.push_back(key.get<std::string>());
-            }
+            worker.outstanding -= static_cast<int>(body.returned.size());
+            std::move(body.started.begin(), body.started.end(), std::back_inserter(events.started));
+            std::move(body.returned.begin(), body.returned.end(), std::back_inserter(events.returned));
         }
         sender_->progress();
         // Return as soon as something happened, else wait a little without blocking on any one rank.
@@ -192,7 +183,7 @@ PoolEvents MpiPool::poll(std::chrono::milliseconds timeout) {
 void MpiPool::request_stop() {
     if (stopped_) return;
     stopped_ = true;
-    for (Worker& w : workers_) w.outbox = Json::array();  // never sent, so nothing to give back
+    for (Worker& w : workers_) w.outbox.clear();  // never sent, so nothing to give back
     for (std::size_t w = 0; w < workers_.size(); ++w) sender_->send("", static_cast<int>(w) + 1, tag_stop);
 }
 
@@ -222,8 +213,8 @@ void run_worker(const std::filesystem::path& out_dir, const std::atomic<bool>& s
             any = true;
             switch (message.tag) {
                 case tag_jobs:
-                    for (const Json& job : Json::parse(message.text)) {
-                        pool.submit(job_from_json(job));
+                    for (const PackedJob& job : wire::decode_jobs(message.text)) {
+                        pool.submit(job);
                         ++held;
                     }
                     break;
@@ -249,32 +240,7 @@ void run_worker(const std::filesystem::path& out_dir, const std::atomic<bool>& s
             std::this_thread::sleep_until(due);  // more events are coming; let them join this message
             continue;
         }
-        // A job that started and finished since the last message travels as its outcome alone,
-        // marked "start_included": the coordinator recreates the start from it (the outcome has the
-        // key, host, rank and start time). For short jobs this halves what there is to send and
-        // parse. (A retry needs a round trip to the coordinator, so a start and a finish of the same
-        // key in one message are the same attempt.)
-        std::unordered_map<std::string_view, int> unpaired_finishes;
-        for (const JobOutcome& o : unsent.finished) ++unpaired_finishes[o.key];
-        std::unordered_map<std::string_view, int> included_starts;
-        Json body = {{"started", Json::array()}, {"finished", Json::array()}, {"returned", unsent.returned}};
-        for (const JobStart& s : unsent.started) {
-            if (const auto it = unpaired_finishes.find(s.key); it != unpaired_finishes.end() && it->second > 0) {
-                --it->second;
-                ++included_starts[s.key];
-                continue;
-            }
-            body["started"].push_back({{"key", s.key}, {"host", s.host}, {"rank", s.rank}, {"started", s.started}});
-        }
-        for (const JobOutcome& o : unsent.finished) {
-            Json finished = to_json(o);
-            if (const auto it = included_starts.find(o.key); it != included_starts.end() && it->second > 0) {
-                --it->second;
-                finished["start_included"] = true;
-            }
-            body["finished"].push_back(std::move(finished));
-        }
-        sender.send(body.dump(), 0, tag_events);
+        sender.send(wire::encode_events(unsent), 0, tag_events);
         unsent = {};
         last_forward = std::chrono::steady_clock::now();
     }

@@ -3,13 +3,15 @@
 // jobs. The coordinator sees an MpiPool, which is just another WorkerPool; a worker rank relays
 // between MPI messages and a one-thread ThreadPool, so jobs run through the same code as locally.
 //
-// Messages are small JSON texts: jobs out, start notices and result headers back. Payload arrays
-// never travel; workers write them to the shared results folder themselves.
+// Messages are small binary records (worker/wire.hpp): packed jobs out, start notices and result
+// headers back. Payload arrays never travel; workers write them to the shared results folder
+// themselves.
 #include "worker/worker_pool.hpp"
 
 #include <atomic>
 #include <filesystem>
 #include <memory>
+#include <string>
 #include <vector>
 
 namespace sr::mpi {
@@ -43,7 +45,7 @@ public:
 
     std::size_t workers() const override { return workers_.size(); }
     std::size_t free_slots() const override;
-    void submit(Job job) override;
+    void submit(const PackedJob& job) override;
     PoolEvents poll(std::chrono::milliseconds timeout) override;
     void request_stop() override;
 
@@ -52,7 +54,7 @@ private:
         int outstanding = 0;  // jobs given to it, not yet back
         int credit = 2;       // how many it may hold
         double mean_seconds = 0.1;  // recent job wall time (moving average)
-        Json outbox = Json::array();  // jobs to send with the next flush
+        std::string outbox;  // jobs to send with the next flush (wire::append_job)
     };
     // Sends each worker its queued jobs in one message.
     void flush();

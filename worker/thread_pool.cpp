@@ -28,10 +28,10 @@ std::size_t ThreadPool::free_slots() const {
     return stop_ || busy >= capacity ? 0 : capacity - busy;
 }
 
-void ThreadPool::submit(Job job) {
+void ThreadPool::submit(const PackedJob& job) {
     {
         std::lock_guard lock(mutex_);
-        queue_.push_back(std::move(job));
+        queue_.push_back(job);
     }
     work_ready_.notify_one();
 }
@@ -48,7 +48,7 @@ void ThreadPool::request_stop() {
     {
         std::lock_guard lock(mutex_);
         stop_ = true;
-        for (const Job& job : queue_) events_.returned.push_back(job.key);
+        for (const PackedJob& job : queue_) events_.returned.push_back(job.key);
         queue_.clear();
     }
     event_ready_.notify_all();
@@ -57,7 +57,7 @@ void ThreadPool::request_stop() {
 void ThreadPool::work() {
     const std::string host = hostname();
     while (true) {
-        Job job;
+        PackedJob job;
         {
             std::unique_lock lock(mutex_);
             work_ready_.wait(lock, [this] { return closing_ || !queue_.empty(); });

@@ -19,7 +19,7 @@ public:
 
     std::size_t workers() const override { return threads_.size(); }
     std::size_t free_slots() const override;
-    void submit(Job job) override;
+    void submit(const PackedJob& job) override;
     PoolEvents poll(std::chrono::milliseconds timeout) override;
     void request_stop() override;
 
@@ -32,7 +32,7 @@ private:
     mutable std::mutex mutex_;
     std::condition_variable work_ready_;
     std::condition_variable event_ready_;
-    std::deque<Job> queue_;
+    std::deque<PackedJob> queue_;
     std::size_t running_ = 0;
     PoolEvents events_;
     bool closing_ = false;

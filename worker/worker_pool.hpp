@@ -22,7 +22,7 @@ public:
     virtual std::size_t workers() const = 0;
     // Jobs the pool can take now: idle workers plus one prefetched job per worker.
     virtual std::size_t free_slots() const = 0;
-    virtual void submit(Job job) = 0;
+    virtual void submit(const PackedJob& job) = 0;
     // Waits at most `timeout` for something to happen.
     virtual PoolEvents poll(std::chrono::milliseconds timeout) = 0;
     // Running jobs stop at their next cancellation point; queued jobs come back as `returned`.

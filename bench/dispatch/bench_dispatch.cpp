@@ -49,14 +49,14 @@ class InstantPool final : public sr::WorkerPool {
 public:
     std::size_t workers() const override { return 1; }
     std::size_t free_slots() const override { return 1024 - queued_.size(); }
-    void submit(sr::Job job) override { queued_.push_back(std::move(job)); }
+    void submit(const sr::PackedJob& job) override { queued_.push_back(job.key); }
     sr::PoolEvents poll(std::chrono::milliseconds) override {
         sr::PoolEvents events;
         const double now = sr::unix_now();
-        for (const sr::Job& job : queued_) {
-            events.started.push_back({job.key, "bench", 0, now});
+        for (const std::string& key : queued_) {
+            events.started.push_back({key, "bench", 0, now});
             sr::JobOutcome o;
-            o.key = job.key;
+            o.key = key;
             o.outcome = sr::Outcome::done;
             o.metrics = {{"value", 1.0}};
             events.finished.push_back(std::move(o));
@@ -67,7 +67,7 @@ public:
     void request_stop() override {}
 
 private:
-    std::vector<sr::Job> queued_;
+    std::vector<std::string> queued_;  // keys
 };
 
 long peak_rss_mb() {
@@ -114,7 +114,7 @@ int main(int argc, char** argv) {
     // The coordinator alone: instant workers, real index.
     if (wanted("coordinator")) {
         const sr::SweepSpec spec = sr::parse_sweep(noop_sweep("coordinator", jobs), dir / "c.yaml");
-        std::vector<sr::Job> expanded = sr::expand(spec, sr::builtin_models());
+        std::vector<sr::PackedJob> expanded = sr::expand_packed(spec, sr::builtin_models());
         sr::Store store((dir / "coordinator.db").string());
         const auto id = store.register_sweep("coordinator", "c.yaml", spec.text);
         store.register_jobs(id, expanded);
@@ -137,7 +137,7 @@ int main(int argc, char** argv) {
         text += "]\n";
         auto start = Clock::now();
         const sr::SweepSpec spec = sr::parse_sweep(text, dir / "million.yaml");
-        std::vector<sr::Job> expanded = sr::expand(spec, sr::builtin_models());
+        const std::vector<sr::PackedJob> expanded = sr::expand_packed(spec, sr::builtin_models());
         const double expand_s = seconds_since(start);
         start = Clock::now();
         sr::Store store((dir / "million.db").string());
