@@ -119,7 +119,7 @@ void check_finite(const Json& node, const std::string& prefix) {
     if (node.is_number_float() && !std::isfinite(node.get<double>())) {
         const double x = node.get<double>();
         const std::string yaml = std::isnan(x) ? ".nan" : x > 0 ? ".inf" : "-.inf";
-        throw ParamError(prefix, "value " + yaml + " cannot be stored: parameters are kept as JSON, which has no "
+        throw ParamError(prefix, yaml + " cannot be stored: parameters are kept as JSON, which has no "
                                  "infinities or NaN");
     }
     if (node.is_object()) {
