@@ -5,16 +5,24 @@
 
 namespace sr {
 
-StaticJobSource::StaticJobSource(std::vector<PackedJob> jobs, int retries) : retries_(retries) {
-    // Longest expected first, so a long job does not start last and stretch the sweep.
-    std::stable_sort(jobs.begin(), jobs.end(), [](const PackedJob& a, const PackedJob& b) { return a.cost > b.cost; });
-    queue_.assign(std::make_move_iterator(jobs.begin()), std::make_move_iterator(jobs.end()));
+StaticJobSource::StaticJobSource(std::vector<PackedJob> jobs, int retries)
+    : queue_(std::move(jobs)), retries_(retries) {
+    // Longest expected first, so a long job does not start last and stretch the sweep; equal
+    // costs in expansion order. Reversed, so that next() takes from the back.
+    std::stable_sort(queue_.begin(), queue_.end(),
+                     [](const PackedJob& a, const PackedJob& b) { return a.cost > b.cost; });
+    std::reverse(queue_.begin(), queue_.end());
 }
 
 std::optional<PackedJob> StaticJobSource::next() {
-    if (queue_.empty()) return std::nullopt;
-    PackedJob job = std::move(queue_.front());
-    queue_.pop_front();
+    std::optional<PackedJob> job;
+    if (!queue_.empty()) {
+        job = std::move(queue_.back());
+        queue_.pop_back();
+    } else if (!retry_queue_.empty()) {
+        job = std::move(retry_queue_.front());
+        retry_queue_.pop_front();
+    }
     return job;
 }
 
@@ -22,7 +30,7 @@ void StaticJobSource::on_outcome(const PackedJob& job, Outcome outcome) {
     if (outcome == Outcome::failed && job.attempts + 1 <= retries_) {
         PackedJob again = job;
         again.attempts += 1;
-        queue_.push_back(std::move(again));
+        retry_queue_.push_back(std::move(again));
     }
 }
 

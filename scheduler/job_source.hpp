@@ -28,10 +28,11 @@ public:
     StaticJobSource(std::vector<PackedJob> jobs, int retries);
     std::optional<PackedJob> next() override;
     void on_outcome(const PackedJob& job, Outcome outcome) override;
-    bool exhausted() const override { return queue_.empty(); }
+    bool exhausted() const override { return queue_.empty() && retry_queue_.empty(); }
 
 private:
-    std::deque<PackedJob> queue_;
+    std::vector<PackedJob> queue_;  // the next job last (no second copy of a large sweep)
+    std::deque<PackedJob> retry_queue_;  // after all the others
     int retries_;
 };
 

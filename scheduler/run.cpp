@@ -176,7 +176,6 @@ int run_sweep(const RunRequest& request) {
     std::unique_ptr<Store> store;
     std::int64_t sweep_id = 0;
     std::size_t to_run_count = 0;
-    std::vector<PackedJob> to_run;
     try {
         check_writable_folder(out_dir, "results folder");
         check_writable_folder(db_path.parent_path().empty() ? fs::path(".") : db_path.parent_path(),
@@ -188,15 +187,14 @@ int run_sweep(const RunRequest& request) {
         store->register_jobs(sweep_id, jobs);
         store->reset_running(sweep_id);
         const auto states = store->job_states(sweep_id);
-        // Moved, not copied: for a large sweep the jobs are most of the memory used.
-        for (PackedJob& job : jobs) {
+        for (PackedJob& job : jobs) job.attempts = states.at(job.key).attempts;
+        // Filtered in place: for a large sweep the jobs are most of the memory used.
+        std::erase_if(jobs, [&](const PackedJob& job) {
             const JobState& state = states.at(job.key);
-            job.attempts = state.attempts;
-            if (state.status == JobStatus::done) continue;
-            if (state.status == JobStatus::failed && state.attempts > request.retries) continue;
-            to_run.push_back(std::move(job));
-        }
-        to_run_count = to_run.size();
+            return state.status == JobStatus::done ||
+                   (state.status == JobStatus::failed && state.attempts > request.retries);
+        });
+        to_run_count = jobs.size();
     } catch (const std::exception& e) {
         std::cerr << "error: " << e.what() << '\n';
         return 2;
@@ -209,7 +207,7 @@ int run_sweep(const RunRequest& request) {
     RunSummary summary;
     std::size_t skipped_for_time = 0;
     if (to_run_count > 0) {
-        StaticJobSource source(std::move(to_run), request.retries);
+        StaticJobSource source(std::move(jobs), request.retries);
         CoordinatorOptions options;
         options.stop_requested = request.stop_requested;
         if (!request.quiet) options.on_progress = progress_printer();
