@@ -223,14 +223,17 @@ std::int64_t Store::reset_running(std::int64_t sweep_id) {
 
 std::map<std::string, JobState> Store::job_states(std::int64_t sweep_id) {
     std::map<std::string, JobState> states;
+    for_each_job_state(sweep_id, [&](std::string_view key, const JobState& state) { states.emplace(key, state); });
+    return states;
+}
+
+void Store::for_each_job_state(std::int64_t sweep_id,
+                               const std::function<void(std::string_view key, const JobState& state)>& visit) {
     auto select = db_.prepare("SELECT key, status, attempts FROM jobs WHERE sweep_id = ?");
     select.bind(1, sweep_id);
     while (select.step()) {
-        states.emplace(select.get_text(0),
-                       JobState{job_status_from(select.get_text(1)),
-                                static_cast<int>(select.get_int(2))});
+        visit(select.get_text(0), JobState{job_status_from(select.get_text(1)), static_cast<int>(select.get_int(2))});
     }
-    return states;
 }
 
 void Store::commit(std::int64_t sweep_id, const std::vector<JobStart>& started,

@@ -5,9 +5,11 @@
 #include "db/sqlite.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace sr {
@@ -45,6 +47,9 @@ public:
     // After a crash: jobs left `running` go back to `pending`. Returns how many.
     std::int64_t reset_running(std::int64_t sweep_id);
     std::map<std::string, JobState> job_states(std::int64_t sweep_id);
+    // The same, one job at a time, without holding them all (a million keys in a map take ~0.2 GB).
+    void for_each_job_state(std::int64_t sweep_id,
+                            const std::function<void(std::string_view key, const JobState& state)>& visit);
 
     // One batched transaction: jobs that started and jobs that finished.
     void commit(std::int64_t sweep_id, const std::vector<JobStart>& started,

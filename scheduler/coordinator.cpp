@@ -1,6 +1,8 @@
 #include "scheduler/coordinator.hpp"
 
 #include <algorithm>
+#include <numeric>
+#include <utility>
 #include <unordered_map>
 
 namespace sr {
@@ -8,10 +10,26 @@ namespace sr {
 StaticJobSource::StaticJobSource(std::vector<PackedJob> jobs, int retries)
     : queue_(std::move(jobs)), retries_(retries) {
     // Longest expected first, so a long job does not start last and stretch the sweep; equal
-    // costs in expansion order. Reversed, so that next() takes from the back.
-    std::stable_sort(queue_.begin(), queue_.end(),
-                     [](const PackedJob& a, const PackedJob& b) { return a.cost > b.cost; });
-    std::reverse(queue_.begin(), queue_.end());
+    // costs in expansion order. next() takes from the back, so the queue holds that order reversed.
+    // Positions are sorted, then the jobs moved into place along the permutation's cycles:
+    // std::stable_sort of the jobs themselves would allocate a second copy of them.
+    const std::size_t n = queue_.size();
+    std::vector<std::size_t> from(n);  // from[k]: the position of the job that goes to position k
+    std::iota(from.begin(), from.end(), std::size_t{0});
+    std::stable_sort(from.begin(), from.end(),
+                     [&](std::size_t a, std::size_t b) { return queue_[a].cost > queue_[b].cost; });
+    std::reverse(from.begin(), from.end());
+    for (std::size_t start = 0; start < n; ++start) {
+        if (from[start] == start || from[start] == n) continue;  // in place, or moved already
+        PackedJob first = std::move(queue_[start]);
+        std::size_t k = start;
+        while (from[k] != start) {
+            queue_[k] = std::move(queue_[from[k]]);
+            k = std::exchange(from[k], n);
+        }
+        queue_[k] = std::move(first);
+        from[k] = n;
+    }
 }
 
 std::optional<PackedJob> StaticJobSource::next() {

@@ -7,6 +7,7 @@
 #include "scheduler/coordinator.hpp"
 #include "test_util.hpp"
 
+#include <algorithm>
 #include <gtest/gtest.h>
 
 namespace sr {
@@ -448,6 +449,25 @@ TEST(StaticJobSource, LongestFirstAndRetriesUpToTheLimit) {
     source.on_outcome(*again, Outcome::failed);  // attempt 2 of 2: done trying
     EXPECT_FALSE(source.next().has_value());
     EXPECT_TRUE(source.exhausted());
+}
+
+TEST(StaticJobSource, ManyJobsComeOutInStableCostOrder) {
+    std::vector<PackedJob> jobs;
+    for (int i = 0; i < 1000; ++i) {
+        jobs.push_back(make_job("k" + std::to_string(i), i, {}));
+        jobs.back().cost = (i * 7919) % 13;  // many equal costs, scattered
+    }
+    std::vector<PackedJob> expected = jobs;
+    std::stable_sort(expected.begin(), expected.end(),
+                     [](const PackedJob& a, const PackedJob& b) { return a.cost > b.cost; });
+    StaticJobSource source(jobs, 0);
+    for (const PackedJob& e : expected) {
+        const auto j = source.next();
+        ASSERT_TRUE(j.has_value());
+        EXPECT_EQ(j->key, e.key);
+        EXPECT_EQ(j->params, e.params);
+    }
+    EXPECT_FALSE(source.next().has_value());
 }
 
 // Runs every submitted job at the next poll: it starts and finishes (failing odd indices), or
