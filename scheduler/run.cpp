@@ -10,11 +10,11 @@
 
 #include <cstdio>
 #include <iostream>
-#include <algorithm>
 #include <map>
-#include <numeric>
 #include <set>
 #include <sstream>
+#include <string_view>
+#include <unordered_map>
 
 namespace sr {
 namespace fs = std::filesystem;
@@ -188,21 +188,21 @@ int run_sweep(const RunRequest& request) {
         sweep_id = store->register_sweep(spec.name, fs::absolute(request.sweep_file).string(), spec.text);
         store->register_jobs(sweep_id, jobs);
         store->reset_running(sweep_id);
-        // The index's state of each job, found by key through the jobs' positions sorted by key,
-        // and the jobs not to run removed in place: for a large sweep the jobs are most of the
-        // memory used, and a map of their keys would add most of that again.
-        std::vector<std::size_t> by_key(jobs.size());
-        std::iota(by_key.begin(), by_key.end(), std::size_t{0});
-        std::sort(by_key.begin(), by_key.end(), [&](std::size_t a, std::size_t b) { return jobs[a].key < jobs[b].key; });
+        // The index's state of each job, found by key, and the jobs not to run removed in place:
+        // for a large sweep the jobs are most of the memory used, and a map holding copies of their
+        // keys would add most of that again.
+        std::unordered_map<std::string_view, std::size_t> position;
+        position.reserve(jobs.size());
+        for (std::size_t i = 0; i < jobs.size(); ++i) position.emplace(jobs[i].key, i);
         std::vector<bool> skip(jobs.size(), false);
         store->for_each_job_state(sweep_id, [&](std::string_view key, const JobState& state) {
-            const auto it = std::lower_bound(by_key.begin(), by_key.end(), key,
-                                             [&](std::size_t i, std::string_view k) { return jobs[i].key < k; });
-            if (it == by_key.end() || jobs[*it].key != key) return;  // retired
-            jobs[*it].attempts = state.attempts;
-            skip[*it] = state.status == JobStatus::done ||
-                        (state.status == JobStatus::failed && state.attempts > request.retries);
+            const auto it = position.find(key);
+            if (it == position.end()) return;  // retired
+            jobs[it->second].attempts = state.attempts;
+            skip[it->second] = state.status == JobStatus::done ||
+                               (state.status == JobStatus::failed && state.attempts > request.retries);
         });
+        position = {};
         std::size_t kept = 0;
         for (std::size_t i = 0; i < jobs.size(); ++i) {
             if (skip[i]) continue;
