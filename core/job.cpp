@@ -14,11 +14,6 @@ std::string_view to_string(Outcome outcome) {
     return "?";
 }
 
-PackedJob pack(const Job& job) {
-    return {job.sweep,       job.index,  job.block, job.key,  job.model,          job.model_version,
-            job.params.dump(), job.tags.dump(), job.cost, job.timeout_seconds, job.attempts};
-}
-
 Job unpack(const PackedJob& job) {
     return {job.sweep, job.index, job.block, job.key, job.model, job.model_version, Json::parse(job.params),
             Json::parse(job.tags), job.cost, job.timeout_seconds, job.attempts};

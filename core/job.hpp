@@ -43,8 +43,8 @@ struct PackedJob {
     int attempts = 0;
 };
 
-// JSON has no infinities or NaN, so parameters holding them cannot be packed (expansion rejects them).
-PackedJob pack(const Job& job);
+// Parses the parameters and tags. (Packing is expansion's: it already has their text from
+// computing the key. JSON has no infinities or NaN, so it refuses parameters holding them.)
 Job unpack(const PackedJob& job);
 
 enum class Outcome { done, failed, interrupted };  // interrupted: stopped by request, back to pending
