@@ -41,6 +41,7 @@ struct PackedJob {
     double cost = 1.0;
     double timeout_seconds = 0;
     int attempts = 0;
+    std::int64_t id = 0;  // the job's row in the index (0: not known); travels with it and back
 };
 
 // Parses the parameters and tags. (Packing is expansion's: it already has their text from
@@ -63,6 +64,7 @@ struct JobOutcome {
     double wall_seconds = 0;
     std::string host;
     int rank = 0;
+    std::int64_t job_id = 0;  // PackedJob::id: the index updates the row without finding the key
 };
 
 // A worker took a job (recorded as `running` with its host and rank).
@@ -71,6 +73,7 @@ struct JobStart {
     std::string host;
     int rank = 0;
     double started = 0;
+    std::int64_t job_id = 0;  // PackedJob::id
 };
 
 // Provenance of this binary, recorded per job.

@@ -130,7 +130,7 @@ struct Store::CommitStatements {
           start(db.prepare(R"sql(
               UPDATE jobs SET status = 'running', attempts = attempts + 1, host = ?, rank = ?,
                               started = ?, finished = NULL, wall_seconds = NULL
-              WHERE sweep_id = ? AND key = ?)sql")),
+              WHERE id = ?)sql")),
           finish(db.prepare(R"sql(
               UPDATE jobs SET status = ?, host = ?, rank = ?, started = ?, finished = ?,
                               wall_seconds = ?, error = ?, payload_path = ?, payload_sha256 = ?,
@@ -229,10 +229,11 @@ std::map<std::string, JobState> Store::job_states(std::int64_t sweep_id) {
 
 void Store::for_each_job_state(std::int64_t sweep_id,
                                const std::function<void(std::string_view key, const JobState& state)>& visit) {
-    auto select = db_.prepare("SELECT key, status, attempts FROM jobs WHERE sweep_id = ?");
+    auto select = db_.prepare("SELECT key, status, attempts, id FROM jobs WHERE sweep_id = ?");
     select.bind(1, sweep_id);
     while (select.step()) {
-        visit(select.get_text(0), JobState{job_status_from(select.get_text(1)), static_cast<int>(select.get_int(2))});
+        visit(select.get_text(0), JobState{job_status_from(select.get_text(1)), static_cast<int>(select.get_int(2)),
+                                           select.get_int(3)});
     }
 }
 
@@ -250,23 +251,31 @@ void Store::commit(std::int64_t sweep_id, const std::vector<JobStart>& started,
     // finishes, with one index lookup and row rewrite per job instead of two.
     std::unordered_map<std::string_view, int> starts_to_fold;
     for (const JobOutcome& o : finished) starts_to_fold.emplace(o.key, 0);
+    // The job's row: the id the job carried to the worker and back, else found by key (0: not a
+    // job of this sweep, nothing to record).
+    const auto row = [&](std::int64_t job_id, const std::string& key) -> std::int64_t {
+        if (job_id != 0) return job_id;
+        st.find.bind(1, sweep_id).bind(2, key);
+        const std::int64_t id = st.find.step() ? st.find.get_int(0) : 0;
+        st.find.reset();
+        return id;
+    };
     sql::Transaction tx(db_);
     for (const JobStart& s : started) {
         if (const auto it = starts_to_fold.find(s.key); it != starts_to_fold.end()) {
             ++it->second;
             continue;
         }
-        st.start.bind(1, s.host).bind(2, s.rank).bind(3, s.started).bind(4, sweep_id).bind(5, s.key);
+        const std::int64_t job_id = row(s.job_id, s.key);
+        if (job_id == 0) continue;
+        st.start.bind(1, s.host).bind(2, s.rank).bind(3, s.started).bind(4, job_id);
         st.start.run();
         st.start.reset();
     }
     const BuildInfo& build = build_info();
     for (const JobOutcome& o : finished) {
-        st.find.bind(1, sweep_id).bind(2, o.key);
-        const bool found = st.find.step();
-        const std::int64_t job_id = found ? st.find.get_int(0) : 0;
-        st.find.reset();
-        if (!found) continue;  // not a job of this sweep: nothing to record
+        const std::int64_t job_id = row(o.job_id, o.key);
+        if (job_id == 0) continue;
         const bool interrupted = o.outcome == Outcome::interrupted;
         const char* status = o.outcome == Outcome::done ? "done" : interrupted ? "pending" : "failed";
         int& folded = starts_to_fold.at(o.key);

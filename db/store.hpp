@@ -21,6 +21,7 @@ JobStatus job_status_from(std::string_view text);
 struct JobState {
     JobStatus status = JobStatus::pending;
     int attempts = 0;
+    std::int64_t id = 0;  // the row
 };
 
 struct SweepCounts {

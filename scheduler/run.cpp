@@ -199,6 +199,7 @@ int run_sweep(const RunRequest& request) {
             const auto it = position.find(key);
             if (it == position.end()) return;  // retired
             jobs[it->second].attempts = state.attempts;
+            jobs[it->second].id = state.id;
             skip[it->second] = state.status == JobStatus::done ||
                                (state.status == JobStatus::failed && state.attempts > request.retries);
         });

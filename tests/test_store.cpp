@@ -226,6 +226,27 @@ TEST(Store, StartsAndOutcomesCommitTogether) {
     EXPECT_EQ(states.at("kc").attempts, 0);
 }
 
+TEST(Store, OutcomesCarryingTheRowIdUpdateThatRow) {
+    TempDir dir;
+    Store store((dir / "i.db").string());
+    const auto id = store.register_sweep("s", "/s.yaml", "1");
+    store.register_jobs(id, {make_job("ka", 0, {{"x", 1.0}}), make_job("kb", 1, {{"x", 2.0}})});
+    const std::int64_t row = store.job_states(id).at("kb").id;
+    ASSERT_NE(row, 0);
+    // Identified by the row alone (the key is not looked at when the row is known).
+    JobStart start{"", "hostA", 2, 50.0, row};
+    store.commit(id, {start}, {});
+    EXPECT_EQ(store.job_states(id).at("kb").status, JobStatus::running);
+    JobOutcome done = make_outcome("kb", Outcome::done, {{"sum", 3.0}});
+    done.job_id = row;
+    store.commit(id, {}, {done});
+    const auto states = store.job_states(id);
+    EXPECT_EQ(states.at("kb").status, JobStatus::done);
+    EXPECT_EQ(states.at("kb").attempts, 1);
+    EXPECT_EQ(states.at("ka").status, JobStatus::pending);
+    EXPECT_EQ(scalar(store, "SELECT count(*) FROM metrics WHERE job_id = " + std::to_string(row)), 1);
+}
+
 TEST(Store, ResetRunningAfterACrash) {
     TempDir dir;
     const std::string path = (dir / "i.db").string();

@@ -23,6 +23,7 @@ PackedJob sample_job(int i) {
     j.cost = 2.5 * i;
     j.timeout_seconds = i ? 0.0 : 3600.5;
     j.attempts = i;
+    j.id = 42 + i;
     return j;
 }
 
@@ -38,6 +39,7 @@ void expect_same(const PackedJob& a, const PackedJob& b) {
     EXPECT_EQ(a.cost, b.cost);
     EXPECT_EQ(a.timeout_seconds, b.timeout_seconds);
     EXPECT_EQ(a.attempts, b.attempts);
+    EXPECT_EQ(a.id, b.id);
 }
 
 void expect_same(const JobOutcome& a, const JobOutcome& b) {
@@ -52,6 +54,7 @@ void expect_same(const JobOutcome& a, const JobOutcome& b) {
     EXPECT_EQ(a.wall_seconds, b.wall_seconds);
     EXPECT_EQ(a.host, b.host);
     EXPECT_EQ(a.rank, b.rank);
+    EXPECT_EQ(a.job_id, b.job_id);
 }
 
 TEST(Wire, JobsRoundTrip) {
@@ -68,8 +71,8 @@ TEST(Wire, JobsRoundTrip) {
 TEST(Wire, EventsRoundTripWithResultHeaders) {
     PoolEvents events;
     // "a" started and finished since the last message: its start travels inside its result.
-    events.started.push_back({"a", "node-1", 3, 100.25});
-    events.started.push_back({"b", "node-1", 3, 101.5});  // still running
+    events.started.push_back({"a", "node-1", 3, 100.25, 7});
+    events.started.push_back({"b", "node-1", 3, 101.5, 8});  // still running
     JobOutcome a;
     a.key = "a";
     a.outcome = Outcome::done;
@@ -81,6 +84,7 @@ TEST(Wire, EventsRoundTripWithResultHeaders) {
     a.wall_seconds = 0.5;
     a.host = "node-1";
     a.rank = 3;
+    a.job_id = 7;
     JobOutcome c;  // started in an earlier message
     c.key = "c";
     c.outcome = Outcome::failed;
@@ -108,10 +112,12 @@ TEST(Wire, EventsRoundTripWithResultHeaders) {
     ASSERT_EQ(back.started.size(), 2u);
     EXPECT_EQ(back.started[0].key, "b");
     EXPECT_EQ(back.started[0].started, 101.5);
+    EXPECT_EQ(back.started[0].job_id, 8);
     EXPECT_EQ(back.started[1].key, "a");
     EXPECT_EQ(back.started[1].host, "node-1");
     EXPECT_EQ(back.started[1].rank, 3);
     EXPECT_EQ(back.started[1].started, 100.25);
+    EXPECT_EQ(back.started[1].job_id, 7);
 }
 
 TEST(Wire, TruncatedMessagesAreRefused) {

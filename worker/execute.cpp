@@ -17,6 +17,7 @@ JobOutcome execute_job(const PackedJob& packed, const std::filesystem::path& out
     using Clock = std::chrono::steady_clock;
     JobOutcome outcome;
     outcome.key = packed.key;
+    outcome.job_id = packed.id;
     outcome.host = hostname();
     outcome.rank = rank;
     outcome.started = unix_now();

@@ -62,7 +62,7 @@ Outcome outcome_from(std::uint8_t code) {
 
 void append_job(std::string& message, const PackedJob& job) {
     Writer(message)
-        .put(job.index).put(std::int32_t{job.model_version}).put(std::int32_t{job.attempts})
+        .put(job.id).put(job.index).put(std::int32_t{job.model_version}).put(std::int32_t{job.attempts})
         .put(job.cost).put(job.timeout_seconds)
         .put(job.sweep).put(job.block).put(job.key).put(job.model).put(job.params).put(job.tags);
 }
@@ -72,6 +72,7 @@ std::vector<PackedJob> decode_jobs(std::string_view message) {
     Reader in(message);
     while (!in.done()) {
         PackedJob& job = jobs.emplace_back();
+        job.id = in.get<std::int64_t>();
         job.index = in.get<std::int64_t>();
         job.model_version = in.get<std::int32_t>();
         job.attempts = in.get<std::int32_t>();
@@ -100,7 +101,7 @@ std::string encode_events(const PoolEvents& events) {
             ++included_starts[s.key];
             continue;
         }
-        out.put(static_cast<std::uint8_t>(Record::started)).put(std::int32_t{s.rank}).put(s.started)
+        out.put(static_cast<std::uint8_t>(Record::started)).put(s.job_id).put(std::int32_t{s.rank}).put(s.started)
             .put(s.key).put(s.host);
     }
     for (const JobOutcome& o : events.finished) {
@@ -111,7 +112,7 @@ std::string encode_events(const PoolEvents& events) {
         }
         // The result header: fixed-size fields first, then the strings, then the metrics.
         out.put(static_cast<std::uint8_t>(Record::finished)).put(static_cast<std::uint8_t>(o.outcome))
-            .put(static_cast<std::uint8_t>(start_included)).put(std::int32_t{o.rank})
+            .put(static_cast<std::uint8_t>(start_included)).put(o.job_id).put(std::int32_t{o.rank})
             .put(o.started).put(o.finished).put(o.wall_seconds)
             .put(static_cast<std::uint32_t>(o.metrics.size()))
             .put(o.key).put(o.host).put(o.payload_path).put(o.payload_sha256).put(o.error);
@@ -128,6 +129,7 @@ PoolEvents decode_events(std::string_view message) {
         switch (static_cast<Record>(in.get<std::uint8_t>())) {
             case Record::started: {
                 JobStart& s = events.started.emplace_back();
+                s.job_id = in.get<std::int64_t>();
                 s.rank = in.get<std::int32_t>();
                 s.started = in.get<double>();
                 s.key = in.text();
@@ -138,6 +140,7 @@ PoolEvents decode_events(std::string_view message) {
                 JobOutcome& o = events.finished.emplace_back();
                 o.outcome = outcome_from(in.get<std::uint8_t>());
                 const bool start_included = in.get<std::uint8_t>() != 0;
+                o.job_id = in.get<std::int64_t>();
                 o.rank = in.get<std::int32_t>();
                 o.started = in.get<double>();
                 o.finished = in.get<double>();
@@ -152,7 +155,7 @@ PoolEvents decode_events(std::string_view message) {
                     std::string name = in.text();
                     o.metrics.emplace(std::move(name), in.get<double>());
                 }
-                if (start_included) events.started.push_back({o.key, o.host, o.rank, o.started});
+                if (start_included) events.started.push_back({o.key, o.host, o.rank, o.started, o.job_id});
                 break;
             }
             case Record::returned: events.returned.push_back(in.text()); break;

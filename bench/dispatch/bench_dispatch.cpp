@@ -49,14 +49,15 @@ class InstantPool final : public sr::WorkerPool {
 public:
     std::size_t workers() const override { return 1; }
     std::size_t free_slots() const override { return 1024 - queued_.size(); }
-    void submit(const sr::PackedJob& job) override { queued_.push_back(job.key); }
+    void submit(const sr::PackedJob& job) override { queued_.emplace_back(job.key, job.id); }
     sr::PoolEvents poll(std::chrono::milliseconds) override {
         sr::PoolEvents events;
         const double now = sr::unix_now();
-        for (const std::string& key : queued_) {
-            events.started.push_back({key, "bench", 0, now});
+        for (const auto& [key, id] : queued_) {
+            events.started.push_back({key, "bench", 0, now, id});
             sr::JobOutcome o;
             o.key = key;
+            o.job_id = id;
             o.outcome = sr::Outcome::done;
             o.metrics = {{"value", 1.0}};
             events.finished.push_back(std::move(o));
@@ -67,7 +68,7 @@ public:
     void request_stop() override {}
 
 private:
-    std::vector<std::string> queued_;  // keys
+    std::vector<std::pair<std::string, std::int64_t>> queued_;  // keys and rows
 };
 
 long peak_rss_mb() {
@@ -118,6 +119,8 @@ int main(int argc, char** argv) {
         sr::Store store((dir / "coordinator.db").string());
         const auto id = store.register_sweep("coordinator", "c.yaml", spec.text);
         store.register_jobs(id, expanded);
+        const auto states = store.job_states(id);
+        for (sr::PackedJob& job : expanded) job.id = states.at(job.key).id;  // as `run` does
         sr::StaticJobSource source(std::move(expanded), 0);
         InstantPool pool;
         const auto start = Clock::now();
