@@ -17,19 +17,6 @@
 namespace sr::mpi {
 namespace {
 
-// Each worker holds at least one job running and one prefetched, so it never idles between jobs.
-// When its jobs turn out to be short it gets a deeper queue: enough work to outlast a round trip to
-// the coordinator, which on an oversubscribed node can wait several scheduler time slices (a few
-// ms each). The cap bounds how unevenly the last jobs of a sweep are spread.
-constexpr int min_jobs_per_worker = 2;
-constexpr int max_jobs_per_worker = 1024;
-constexpr double queued_seconds_per_worker = 0.02;
-
-int credit_for(double mean_job_seconds) {
-    const double jobs = queued_seconds_per_worker / std::max(mean_job_seconds, 1e-9);
-    return static_cast<int>(std::clamp(jobs, double{min_jobs_per_worker}, double{max_jobs_per_worker}));
-}
-
 enum Tag : int {
     tag_jobs = 1,     // coordinator -> worker: jobs (wire::decode_jobs)
     tag_events = 2,   // worker -> coordinator: starts, results, returned jobs (wire::decode_events)
@@ -166,7 +153,7 @@ PoolEvents MpiPool::poll(std::chrono::milliseconds timeout) {
             for (JobOutcome& outcome : body.finished) {
                 --worker.outstanding;
                 worker.mean_seconds = 0.8 * worker.mean_seconds + 0.2 * outcome.wall_seconds;
-                worker.credit = credit_for(worker.mean_seconds);
+                worker.credit = queue_depth_for(worker.mean_seconds);
                 events.finished.push_back(std::move(outcome));
             }
             worker.outstanding -= static_cast<int>(body.returned.size());

@@ -23,7 +23,7 @@ ThreadPool::~ThreadPool() {
 
 std::size_t ThreadPool::free_slots() const {
     std::lock_guard lock(mutex_);
-    const std::size_t capacity = 2 * threads_.size();
+    const std::size_t capacity = static_cast<std::size_t>(queue_depth_for(mean_seconds_)) * threads_.size();
     const std::size_t busy = queue_.size() + running_;
     return stop_ || busy >= capacity ? 0 : capacity - busy;
 }
@@ -38,9 +38,7 @@ void ThreadPool::submit(const PackedJob& job) {
 
 PoolEvents ThreadPool::poll(std::chrono::milliseconds timeout) {
     std::unique_lock lock(mutex_);
-    event_ready_.wait_for(lock, timeout, [this] {
-        return !events_.started.empty() || !events_.finished.empty() || !events_.returned.empty();
-    });
+    event_ready_.wait_for(lock, timeout, [this] { return !no_events(); });
     return std::exchange(events_, {});
 }
 
@@ -58,6 +56,9 @@ void ThreadPool::work() {
     const std::string host = hostname();
     while (true) {
         PackedJob job;
+        // Only the first event after a poll wakes the poller: it takes all that arrived meanwhile.
+        // (Waking it for every event of microsecond jobs cost more than the jobs.)
+        bool wake = false;
         {
             std::unique_lock lock(mutex_);
             work_ready_.wait(lock, [this] { return closing_ || !queue_.empty(); });
@@ -65,16 +66,19 @@ void ThreadPool::work() {
             job = std::move(queue_.front());
             queue_.pop_front();
             ++running_;
-            events_.started.push_back({job.key, host, rank_, unix_now()});
+            wake = no_events();
+            events_.started.push_back({job.key, host, rank_, unix_now(), job.id});
         }
-        event_ready_.notify_all();
+        if (wake) event_ready_.notify_all();
         JobOutcome outcome = execute_job(job, out_dir_, &stop_, rank_);
         {
             std::lock_guard lock(mutex_);
             --running_;
+            mean_seconds_ = 0.8 * mean_seconds_ + 0.2 * outcome.wall_seconds;
+            wake = no_events();
             events_.finished.push_back(std::move(outcome));
         }
-        event_ready_.notify_all();
+        if (wake) event_ready_.notify_all();
     }
 }
 

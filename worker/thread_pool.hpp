@@ -25,6 +25,8 @@ public:
 
 private:
     void work();
+    // Call with mutex_ held.
+    bool no_events() const { return events_.started.empty() && events_.finished.empty() && events_.returned.empty(); }
 
     std::filesystem::path out_dir_;
     int rank_;
@@ -34,6 +36,7 @@ private:
     std::condition_variable event_ready_;
     std::deque<PackedJob> queue_;
     std::size_t running_ = 0;
+    double mean_seconds_ = 0.1;  // recent job wall time (moving average): sets the queue depth
     PoolEvents events_;
     bool closing_ = false;
     std::atomic<bool> stop_{false};
