@@ -3,6 +3,10 @@
 //
 // End-to-end rates subtract a baseline measured in the same run: the same command run again on the
 // finished sweep does everything (start-up, expansion, registration, MPI start) except the jobs.
+//
+// Usage: bench_dispatch [sweep_runner binary] [jobs, default 50000] [parts: e2e,coordinator,million].
+// With jobs this fast, the job phase of a 30,000-job run is a fraction of a second next to a
+// baseline of about as much, so the end-to-end rates of small runs scatter; 200,000 steadies them.
 #include "core/registry.hpp"
 #include "db/store.hpp"
 #include "scheduler/coordinator.hpp"
@@ -82,7 +86,7 @@ long peak_rss_mb() {
 int main(int argc, char** argv) {
     const std::string binary = argc > 1 ? argv[1] : SWEEP_RUNNER_BINARY;
     const int jobs = argc > 2 ? std::atoi(argv[2]) : 50000;
-    // Which parts to run (e.g. "coordinator" alone under valgrind): any of e2e, coordinator, million.
+    // e.g. "coordinator" alone under valgrind
     const std::string parts = argc > 3 ? argv[3] : "e2e,coordinator,million";
     const auto wanted = [&](const char* part) { return parts.find(part) != std::string::npos; };
     const fs::path dir = fs::temp_directory_path() / ("sweep_runner_bench_" + std::to_string(getpid()));
@@ -93,23 +97,23 @@ int main(int argc, char** argv) {
     setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 1);
 
     if (wanted("e2e")) {
-    std::printf("end to end, %d no-op jobs (dispatch + result + SQLite commit)\n", jobs);
-    std::printf("%-22s %10s %10s %12s\n", "transport", "total s", "baseline s", "jobs/s");
-    struct Setup {
-        std::string name, prefix;
-    };
-    std::vector<Setup> setups = {{"threads -j 2", ""}};
-    for (int ranks : {2, 4, 8}) {
-        setups.push_back({"mpirun -n " + std::to_string(ranks),
-                          "mpirun --oversubscribe -n " + std::to_string(ranks) + " "});
-    }
-    for (const Setup& s : setups) {
-        const fs::path out = dir / ("out_" + std::to_string(&s - setups.data()));
-        const std::string command = s.prefix + binary + " run " + sweep.string() + " -q -j 2 --out " + out.string();
-        const double total = timed_command(command);
-        const double baseline = timed_command(command);  // nothing left to run
-        std::printf("%-22s %10.2f %10.2f %12.0f\n", s.name.c_str(), total, baseline, jobs / (total - baseline));
-    }
+        std::printf("end to end, %d no-op jobs (dispatch + result + SQLite commit)\n", jobs);
+        std::printf("%-22s %10s %10s %12s\n", "transport", "total s", "baseline s", "jobs/s");
+        struct Setup {
+            std::string name, prefix;
+        };
+        std::vector<Setup> setups = {{"threads -j 2", ""}};
+        for (int ranks : {2, 4, 8}) {
+            setups.push_back({"mpirun -n " + std::to_string(ranks),
+                              "mpirun --oversubscribe -n " + std::to_string(ranks) + " "});
+        }
+        for (const Setup& s : setups) {
+            const fs::path out = dir / ("out_" + std::to_string(&s - setups.data()));
+            const std::string command = s.prefix + binary + " run " + sweep.string() + " -q -j 2 --out " + out.string();
+            const double total = timed_command(command);
+            const double baseline = timed_command(command);  // nothing left to run
+            std::printf("%-22s %10.2f %10.2f %12.0f\n", s.name.c_str(), total, baseline, jobs / (total - baseline));
+        }
     }
 
     // The coordinator alone: instant workers, real index.
