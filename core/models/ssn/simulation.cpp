@@ -71,7 +71,6 @@ void simulate_time_stepped(const Matrix& w, const Vector& b, int t_ref, double t
 
 EventDrivenSampler::EventDrivenSampler(int dim, int t_ref, double tau_syn)
     : dim_(dim),
-      t_ref_(t_ref),
       log_t_ref_(std::log(static_cast<double>(t_ref))),
       psp_end_(psp_end_offset(tau_syn)),
       wake_after_(static_cast<std::int64_t>(t_ref) + 1),
@@ -221,7 +220,7 @@ void EventDrivenSampler::run_loop(std::int64_t duration, Rng& rng, SpikeStatisti
     const std::uint32_t all = all_mask_;
     std::uint32_t psp_mask = 0;     // bit j set while neuron j has a PSP
     std::uint32_t awake_mask = all;  // bit i set when neuron i is not refractory
-    std::fill(psp_count_.begin(), psp_count_.end(), 0);
+    if constexpr (!kTable) std::fill(psp_count_.begin(), psp_count_.end(), 0);
 
     // Spike times, oldest first. Every spike's PSP ends psp_end_ steps and its neuron wakes
     // t_ref + 1 steps after it, so both kinds of events come in spike order: two read heads

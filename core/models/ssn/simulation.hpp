@@ -67,7 +67,6 @@ private:
                                    Rng& rng) const;
 
     int dim_;
-    int t_ref_;
     double log_t_ref_;
     std::int64_t psp_end_;
     std::int64_t wake_after_;
