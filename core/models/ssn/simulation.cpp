@@ -70,6 +70,7 @@ EventDrivenSampler::EventDrivenSampler(int dim, int t_ref, double tau_syn)
       log_t_ref_(std::log(static_cast<double>(t_ref))),
       psp_end_(psp_end_offset(tau_syn)),
       wake_after_(static_cast<std::int64_t>(t_ref) + 1),
+      wake_follows_psp_(wake_after_ - psp_end_ == 0 || wake_after_ - psp_end_ == 1),
       use_table_(dim <= kTableMaxDim && psp_end_offset(tau_syn) <= t_ref + 2),
       all_mask_((1U << dim) - 1U),
       hazard_at_(2 * static_cast<std::size_t>(dim)),
@@ -205,22 +206,26 @@ void EventDrivenSampler::run(const Matrix& w, const Vector& b, std::int64_t dura
                              SpikeStatistics& stats) {
     w_ = &w;
     b_ = &b;
-    if (use_table_) {
-        ++stamp_;  // new weights: every cached row is stale
-        run_loop<true>(duration, rng, stats);
+    if (use_table_) ++stamp_;  // new weights: every cached row is stale
+    if (use_table_ && wake_follows_psp_) {
+        run_loop<true, true>(duration, rng, stats);
+    } else if (use_table_) {
+        run_loop<true, false>(duration, rng, stats);
+    } else if (wake_follows_psp_) {
+        run_loop<false, true>(duration, rng, stats);
     } else {
-        run_loop<false>(duration, rng, stats);
+        run_loop<false, false>(duration, rng, stats);
     }
 }
 
-template <bool kTable>
+template <bool kTable, bool kWakeFollowsPsp>
 void EventDrivenSampler::run_loop(std::int64_t duration, Rng& rng, SpikeStatistics& stats) {
     // The state lives in locals so that it stays in registers across the statistics' stores.
     const std::size_t stride = row_size_;
     const std::size_t hazard_at = hazard_at_;
     const std::uint32_t all = all_mask_;
     std::uint32_t psp_mask = 0;     // bit j set while neuron j has a PSP
-    std::uint32_t awake_mask = all;  // bit i set when neuron i is not refractory
+    std::uint32_t awake_mask = all;  // bit i set when neuron i is not refractory (general layout)
     if constexpr (!kTable) std::fill(psp_count_.begin(), psp_count_.end(), 0);
 
     // Spike times, oldest first. Every spike's PSP ends psp_end_ steps and its neuron wakes
@@ -240,16 +245,28 @@ void EventDrivenSampler::run_loop(std::int64_t duration, Rng& rng, SpikeStatisti
     std::int64_t next_psp_end = kNeverTime;
     std::int64_t next_wake = kNeverTime;
 
+    // When a neuron wakes up at most one step after its PSP ended (kWakeFollowsPsp, e.g. the
+    // published tau_syn = t_ref), the awake neurons are those without PSP, but for the one step
+    // between PSP end and wake-up. Wake-ups need no events then: a neuron whose PSP ends at
+    // `now` counts as awake at once and its hazard for that step is added to the budget. The
+    // spike step, the first at which the accrued hazard reaches the budget, is the same; only
+    // if it is step `now` itself, the neurons in `asleep_now` are left out of the spiking set.
+    const bool one_step_asleep = wake_after - psp_end == 1;
+    std::uint32_t asleep_now = 0;
+
+    // Ends the PSPs ending at step tc; returns the neurons left without PSP.
     const auto end_psps_at = [&](std::int64_t tc) {
+        std::uint32_t ended = 0;
         while (next_psp_end == tc) {
             const int j = ring_neuron[psp_head++ & wrap];
             next_psp_end = ring_time[psp_head & wrap] + psp_end;
-            if constexpr (kTable) {
-                psp_mask &= ~(1U << j);
-            } else if (--psp_count_[j] == 0) {
-                psp_mask &= ~(1U << j);
+            if constexpr (!kTable) {
+                if (--psp_count_[j] != 0) continue;
             }
+            ended |= 1U << j;
         }
+        psp_mask &= ~ended;
+        return ended;
     };
     const auto wake_at = [&](std::int64_t tc) {
         while (next_wake == tc) {
@@ -282,6 +299,14 @@ void EventDrivenSampler::run_loop(std::int64_t duration, Rng& rng, SpikeStatisti
         for (std::uint32_t m = awake_mask & psp_mask; m != 0; m &= m - 1) total += row[std::countr_zero(m)];
         return std::max(total, 0.0);
     };
+    // kWakeFollowsPsp: the neurons whose PSPs just ended at `now` sleep through it (if the
+    // layout says so) and their hazard for that step is credited.
+    const auto sleep_one_step = [&](std::uint32_t ended, const double* row) {
+        asleep_now = one_step_asleep ? ended : 0;
+        double credit = 0.0;
+        for (std::uint32_t m = asleep_now; m != 0; m &= m - 1) credit += row[std::countr_zero(m)];
+        return credit;
+    };
 
     // The global clock: steps before `now` are accounted for; `budget` is the Exp(1) budget minus
     // the hazard accrued since the last spike step; H the awake neurons' total hazard per step.
@@ -292,7 +317,7 @@ void EventDrivenSampler::run_loop(std::int64_t duration, Rng& rng, SpikeStatisti
 
     while (true) {
         const std::int64_t t_psp_end = next_psp_end;
-        const std::int64_t tc = std::min(t_psp_end, next_wake);
+        const std::int64_t tc = kWakeFollowsPsp ? t_psp_end : std::min(t_psp_end, next_wake);
         // Rates are constant on [now, tc), a span of at least one step. The budget lasts through
         // it unless it is at most the span's hazard; only then is the spike step worth computing.
         const std::int64_t span = std::min(tc, duration) - now;
@@ -302,12 +327,19 @@ void EventDrivenSampler::run_loop(std::int64_t duration, Rng& rng, SpikeStatisti
             budget -= span_hazard;
             now = tc;
             // PSP ends and wake-ups change the rates from step tc on (before its spikes).
-            if (t_psp_end == tc) {
-                end_psps_at(tc);
+            if constexpr (kWakeFollowsPsp) {
+                const std::uint32_t ended = end_psps_at(tc);
                 row = rates();
+                total_h = row[hazard_at];
+                budget += sleep_one_step(ended, row);
+            } else {
+                if (t_psp_end == tc) {
+                    end_psps_at(tc);
+                    row = rates();
+                }
+                wake_at(tc);
+                total_h = awake_hazard(row);
             }
-            wake_at(tc);
-            total_h = awake_hazard(row);
             continue;
         }
         // The first step whose accumulated hazard reaches the budget: ceil(budget / H) steps on
@@ -317,13 +349,15 @@ void EventDrivenSampler::run_loop(std::int64_t duration, Rng& rng, SpikeStatisti
         k += static_cast<double>(k) < steps;
         const std::int64_t t = now + std::clamp<std::int64_t>(k, 1, span) - 1;
 
-        std::uint32_t spiking = draw_spiking_set(row, awake_mask, psp_mask, rng);
+        std::uint32_t awake = awake_mask;
+        if constexpr (kWakeFollowsPsp) awake = ~psp_mask & all & ~(t == now ? asleep_now : 0U);
+        std::uint32_t spiking = draw_spiking_set(row, awake, psp_mask, rng);
         // The clock restarts at t + 1 with the rates of that step. PSPs ending there go before the
         // new ones start: a neuron whose PSP outlasts its refractory period by one step may
         // spike exactly when its previous PSP ends (the mask must not lose its new PSP).
         now = t + 1;
-        end_psps_at(now);
-        awake_mask &= ~spiking;
+        std::uint32_t ended = end_psps_at(now);
+        if constexpr (!kWakeFollowsPsp) awake_mask &= ~spiking;
         psp_mask |= spiking;
         while (spiking != 0) {  // ascending index, as the step loop emits them
             const int i = std::countr_zero(spiking);
@@ -335,14 +369,19 @@ void EventDrivenSampler::run_loop(std::int64_t duration, Rng& rng, SpikeStatisti
             if constexpr (!kTable) ++psp_count_[i];
         }
         next_psp_end = ring_time[psp_head & wrap] + psp_end;
-        next_wake = ring_time[wake_head & wrap] + wake_after;
         // Then the new PSPs that end at once (tau_syn ≤ 1) and the wake-ups due at t + 1, so the
         // next span is never empty.
-        end_psps_at(now);
-        wake_at(now);
+        ended |= end_psps_at(now);
         budget = exponential_(rng);
         row = rates();
-        total_h = awake_hazard(row);
+        if constexpr (kWakeFollowsPsp) {
+            total_h = row[hazard_at];
+            budget += sleep_one_step(ended, row);
+        } else {
+            next_wake = ring_time[wake_head & wrap] + wake_after;
+            wake_at(now);
+            total_h = awake_hazard(row);
+        }
     }
 }
 

@@ -54,7 +54,7 @@ public:
              SpikeStatistics& stats);
 
 private:
-    template <bool kTable>
+    template <bool kTable, bool kWakeFollowsPsp>
     void run_loop(std::int64_t duration, Rng& rng, SpikeStatistics& stats);
     // The row of one PSP state: every neuron's hazard h_i (at 0) and spike probability p_i (at
     // dim; NaN for neurons that cannot be awake in that state), and over the neurons without a PSP
@@ -70,6 +70,8 @@ private:
     double log_t_ref_;
     std::int64_t psp_end_;
     std::int64_t wake_after_;
+    // A neuron wakes up when its PSP ends or one step later (then no wake-up events are needed).
+    bool wake_follows_psp_;
     // With at most one PSP per presynaptic neuron the PSP state is a bitmask, and the rates of
     // every mask met are cached for the current weights (filled lazily, invalidated by stamp).
     bool use_table_;
