@@ -74,10 +74,11 @@ EventDrivenSampler::EventDrivenSampler(int dim, int t_ref, double tau_syn)
       use_table_(dim <= kTableMaxDim && psp_end_offset(tau_syn) <= t_ref + 2),
       all_mask_((1U << dim) - 1U),
       hazard_at_(2 * static_cast<std::size_t>(dim)),
-      none_at_(hazard_at_ + 1),
+      inverse_hazard_at_(hazard_at_ + 1),
+      none_at_(hazard_at_ + 2),
       cumulated_at_(none_at_ + 1),
-      width_at_(cumulated_at_ + static_cast<std::size_t>(dim)),
-      none_after_at_(width_at_ + static_cast<std::size_t>(dim)),
+      inverse_width_at_(cumulated_at_ + static_cast<std::size_t>(dim)),
+      none_after_at_(inverse_width_at_ + static_cast<std::size_t>(dim)),
       row_size_(none_after_at_ + static_cast<std::size_t>(dim)),
       // A spike stays in the ring until its PSP has ended and its neuron woke up; per neuron that
       // is at most the PSP memory plus one (psp_memory_suffices). Plus the tail's sentinel.
@@ -114,7 +115,7 @@ std::uint32_t EventDrivenSampler::draw_spiking_set(const double* row, std::uint3
         int first = 0;
         for (int i = 0; i < dim_; ++i) first += cumulated[i] <= target ? 1 : 0;
         if (first < dim_) {
-            u = std::clamp(1.0 - (cumulated[first] - target) / row[width_at_ + first], 0.0,
+            u = std::clamp(1.0 - (cumulated[first] - target) * row[inverse_width_at_ + first], 0.0,
                            std::nextafter(1.0, 0.0));
         } else {
             first = 31 - std::countl_zero(candidates);  // rounding (see below)
@@ -193,12 +194,13 @@ void EventDrivenSampler::compute_rates(double* row, std::uint32_t psp_mask) cons
         hazard += walk_h[i];
         none *= 1.0 - walk_p[i];
         row[cumulated_at_ + i] = below;
-        row[width_at_ + i] = width;
+        row[inverse_width_at_ + i] = 1.0 / width;  // inf outside the walk, never used there
         double none_after = 1.0;
         for (int j = i + 1; j < dim_; ++j) none_after *= 1.0 - walk_p[j];
         row[none_after_at_ + i] = none_after;
     }
     row[hazard_at_] = hazard;
+    row[inverse_hazard_at_] = 1.0 / hazard;
     row[none_at_] = none;
 }
 
@@ -223,6 +225,7 @@ void EventDrivenSampler::run_loop(std::int64_t duration, Rng& rng, SpikeStatisti
     // The state lives in locals so that it stays in registers across the statistics' stores.
     const std::size_t stride = row_size_;
     const std::size_t hazard_at = hazard_at_;
+    const std::size_t inverse_hazard_at = inverse_hazard_at_;
     const std::uint32_t all = all_mask_;
     std::uint32_t psp_mask = 0;     // bit j set while neuron j has a PSP
     std::uint32_t awake_mask = all;  // bit i set when neuron i is not refractory (general layout)
@@ -313,7 +316,18 @@ void EventDrivenSampler::run_loop(std::int64_t duration, Rng& rng, SpikeStatisti
     std::int64_t now = 0;
     double budget = exponential_(rng);
     const double* row = rates();
-    double total_h = awake_hazard(row);
+    double total_h = 0.0;
+    double inverse_h = 0.0;  // 1 / total_h
+    const auto set_hazard = [&](const double* row) {
+        if constexpr (kWakeFollowsPsp) {
+            total_h = row[hazard_at];
+            inverse_h = row[inverse_hazard_at];
+        } else {
+            total_h = awake_hazard(row);
+            inverse_h = total_h == row[hazard_at] ? row[inverse_hazard_at] : 1.0 / total_h;
+        }
+    };
+    set_hazard(row);
 
     while (true) {
         const std::int64_t t_psp_end = next_psp_end;
@@ -330,7 +344,7 @@ void EventDrivenSampler::run_loop(std::int64_t duration, Rng& rng, SpikeStatisti
             if constexpr (kWakeFollowsPsp) {
                 const std::uint32_t ended = end_psps_at(tc);
                 row = rates();
-                total_h = row[hazard_at];
+                set_hazard(row);
                 budget += sleep_one_step(ended, row);
             } else {
                 if (t_psp_end == tc) {
@@ -338,13 +352,14 @@ void EventDrivenSampler::run_loop(std::int64_t duration, Rng& rng, SpikeStatisti
                     row = rates();
                 }
                 wake_at(tc);
-                total_h = awake_hazard(row);
+                set_hazard(row);
             }
             continue;
         }
         // The first step whose accumulated hazard reaches the budget: ceil(budget / H) steps on
-        // (clamped to the span should rounding disagree with the comparison above).
-        const double steps = budget / total_h;
+        // (budget times the cached 1 / H; clamped to the span should rounding disagree with the
+        // comparison above).
+        const double steps = budget * inverse_h;
         auto k = static_cast<std::int64_t>(steps);
         k += static_cast<double>(k) < steps;
         const std::int64_t t = now + std::clamp<std::int64_t>(k, 1, span) - 1;
@@ -375,13 +390,12 @@ void EventDrivenSampler::run_loop(std::int64_t duration, Rng& rng, SpikeStatisti
         budget = exponential_(rng);
         row = rates();
         if constexpr (kWakeFollowsPsp) {
-            total_h = row[hazard_at];
             budget += sleep_one_step(ended, row);
         } else {
             next_wake = ring_time[wake_head & wrap] + wake_after;
             wake_at(now);
-            total_h = awake_hazard(row);
         }
+        set_hazard(row);
     }
 }
 

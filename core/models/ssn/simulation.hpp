@@ -58,9 +58,10 @@ private:
     void run_loop(std::int64_t duration, Rng& rng, SpikeStatistics& stats);
     // The row of one PSP state: every neuron's hazard h_i (at 0) and spike probability p_i (at
     // dim; NaN for neurons that cannot be awake in that state), and over the neurons without a PSP
-    // of their own, which are usually exactly the awake ones: Σ h (hazard_at_), Π (1 − p)
-    // (none_at_), the first-spiker walk's cumulated probabilities and widths per neuron
-    // (cumulated_at_, width_at_) and P(none of those after i fires) (none_after_at_).
+    // of their own, which are usually exactly the awake ones: Σ h and 1 / Σ h (hazard_at_,
+    // inverse_hazard_at_), Π (1 − p) (none_at_), the first-spiker walk's cumulated probabilities
+    // and inverse widths per neuron (cumulated_at_, inverse_width_at_) and P(none of those after
+    // i fires) (none_after_at_). The inverses turn divisions on the per-spike path into products.
     void compute_rates(double* row, std::uint32_t psp_mask) const;
     // The awake neurons firing at a spike step (at least one), as a bitmask.
     std::uint32_t draw_spiking_set(const double* row, std::uint32_t awake_mask, std::uint32_t psp_mask,
@@ -77,9 +78,10 @@ private:
     bool use_table_;
     std::uint32_t all_mask_;
     std::size_t hazard_at_;
+    std::size_t inverse_hazard_at_;
     std::size_t none_at_;
     std::size_t cumulated_at_;
-    std::size_t width_at_;
+    std::size_t inverse_width_at_;
     std::size_t none_after_at_;
     std::size_t row_size_;
 
