@@ -221,7 +221,9 @@ void EventDrivenSampler::run(const Matrix& w, const Vector& b, std::int64_t dura
 }
 
 template <bool kTable, bool kWakeFollowsPsp>
-void EventDrivenSampler::run_loop(std::int64_t duration, Rng& rng, SpikeStatistics& stats) {
+void EventDrivenSampler::run_loop(std::int64_t duration, Rng& caller_rng, SpikeStatistics& stats) {
+    // A copy, kept in registers: through the reference every draw reloaded the state.
+    Rng rng = caller_rng;
     // The state lives in locals so that it stays in registers across the statistics' stores.
     const std::size_t stride = row_size_;
     const std::size_t hazard_at = hazard_at_;
@@ -397,6 +399,7 @@ void EventDrivenSampler::run_loop(std::int64_t duration, Rng& rng, SpikeStatisti
         }
         set_hazard(row);
     }
+    caller_rng = rng;
 }
 
 }  // namespace sr::ssn

@@ -15,7 +15,7 @@ SpikeStatistics::SpikeStatistics(int dim, int t_ref, int stdp_num_last_spikes,
       spike_counts_(static_cast<std::size_t>(dim)),
       state_counts_(std::size_t{1} << dim),
       pair_sums_(widths_.size(), Matrix::Zero(dim, dim)),
-      stride_((dim + kLanes - 1) / kLanes * kLanes),
+      stride_(dim <= kSmallStride ? kSmallStride : (dim + kLanes - 1) / kLanes * kLanes),
       pair_rows_(widths_.size() * static_cast<std::size_t>(dim) * static_cast<std::size_t>(stride_)),
       recent_(static_cast<std::size_t>(stride_) * static_cast<std::size_t>(stdp_num_last_spikes)),
       recent_slot_(static_cast<std::size_t>(dim)),
@@ -40,6 +40,8 @@ void SpikeStatistics::reset(std::int64_t duration) {
     next_sample_twice_time_ = 0;
     std::fill(last_spike_.begin(), last_spike_.end(), -std::numeric_limits<double>::infinity());
 }
+
+void SpikeStatistics::add_spike_any_stride(std::int64_t t, int neuron) { add_spike_blocks<0>(t, neuron); }
 
 void SpikeStatistics::finish() {
     // After the last on-period has ended every neuron is off: the samples up to then one by

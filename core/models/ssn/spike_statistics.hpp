@@ -40,7 +40,7 @@ public:
     const Matrix& pair_sums(std::size_t width_index) const { return pair_sums_[width_index]; }
 
     // Rows of the pair sums and the recent spike times are padded to a multiple of this many
-    // lanes (padding: no spike ever), so the per-spike loop has a fixed shape and vectorises.
+    // lanes (padding: no spike ever), so the per-spike loop vectorises.
     static constexpr int kLanes = 2;
 
 private:
@@ -54,13 +54,21 @@ private:
     }
     static void store_lanes(double* to, LaneBlock v) { std::memcpy(to, &v, sizeof v); }
 
-public:
+    // Rows of networks up to this size are padded to it, so that the hot path has a fixed
+    // shape: add_spike_blocks with the lane blocks per row fixed at compile time, unrolled and
+    // inlined. Larger networks take the same code with the count read at run time (0), out of line.
+    static constexpr int kSmallStride = 8;
+    template <int kBlocks>
+    void add_spike_blocks(std::int64_t t, int neuron);
+    void add_spike_any_stride(std::int64_t t, int neuron);
+    template <int kBlocks>
+    int blocks() const { return kBlocks != 0 ? kBlocks : stride_ / kLanes; }
 
-private:
     [[noreturn]] static void throw_refractory_violation(std::int64_t t, int neuron);
     // Counts every sample at a time ≤ x not counted yet. Each one's state comes straight from the
     // last spike times (a neuron is on at τ when τ − t_spike ∈ (0, t_ref]); called before a spike
     // at x is recorded, when the last spikes are all < x and so ≤ every pending sample time.
+    template <int kBlocks = 0>
     void count_samples_through(std::int64_t x) {
         // Locals: the count stores could otherwise alias the members and force reloads.
         std::int64_t sample = next_sample_;
@@ -69,9 +77,9 @@ private:
         while (twice_time <= 2 * x && sample < end) {
             const double tau = 0.5 * static_cast<double>(twice_time);
             LaneBlock state{};
-            for (int block = 0; block < stride_; block += kLanes) {
-                const LaneBlock age = tau - load_lanes(&last_spike_[block]);
-                state += (age > 0.0) & (age <= t_ref_real_) ? load_lanes(&state_weight_[block]) : 0.0;
+            for (int block = 0; block < blocks<kBlocks>(); ++block) {
+                const LaneBlock age = tau - load_lanes(&last_spike_[block * kLanes]);
+                state += (age > 0.0) & (age <= t_ref_real_) ? load_lanes(&state_weight_[block * kLanes]) : 0.0;
             }
             double index = 0.0;
             for (int lane = 0; lane < kLanes; ++lane) index += state[lane];
@@ -95,7 +103,7 @@ private:
     std::vector<std::int64_t> state_counts_;
     std::vector<Matrix> pair_sums_;  // filled by finish() from pair_rows_
 
-    int stride_;  // dim rounded up to kLanes
+    int stride_;  // kSmallStride, or dim rounded up to kLanes
     // pair_rows_[(w * dim + post) * stride_ + pre]: the running sums for width w.
     std::vector<double> pair_rows_;
     // recent_[k * stride_ + neuron], k < num_last_: each neuron's last spike times (−inf: none);
@@ -130,6 +138,15 @@ void sampled_coactivation(const SpikeStatistics& stats, Matrix& coact, Vector& m
 // ---- inline hot path ----
 
 inline void SpikeStatistics::add_spike(std::int64_t t, int neuron) {
+    if (stride_ == kSmallStride) {
+        add_spike_blocks<kSmallStride / kLanes>(t, neuron);
+    } else {
+        add_spike_any_stride(t, neuron);
+    }
+}
+
+template <int kBlocks>
+[[gnu::always_inline]] inline void SpikeStatistics::add_spike_blocks(std::int64_t t, int neuron) {
     ++num_spikes_;
     ++spike_counts_[neuron];
 
@@ -144,11 +161,11 @@ inline void SpikeStatistics::add_spike(std::int64_t t, int neuron) {
             pair_rows_.data() + (w * static_cast<std::size_t>(dim_) + static_cast<std::size_t>(neuron)) * stride_;
         for (int k = 0; k < num_last_; ++k) {
             const double* __restrict last = recent_.data() + static_cast<std::size_t>(k) * stride_;
-            for (int block = 0; block < stride_; block += kLanes) {
-                const LaneBlock dt = now - load_lanes(last + block);
+            for (int block = 0; block < blocks<kBlocks>(); ++block) {
+                const LaneBlock dt = now - load_lanes(last + block * kLanes);
                 const LaneBlock reach = width - dt;
                 const LaneBlock kernel = reach > 0.0 ? reach : 0.0;
-                store_lanes(row + block, load_lanes(row + block) + (dt > 0.0 ? kernel : 0.0));
+                store_lanes(row + block * kLanes, load_lanes(row + block * kLanes) + (dt > 0.0 ? kernel : 0.0));
             }
         }
     }
@@ -158,7 +175,7 @@ inline void SpikeStatistics::add_spike(std::int64_t t, int neuron) {
 
     // State histogram: samples up to t do not see this spike yet. Its neuron's previous
     // on-period has always ended (refractoriness > t_ref): the last spike is all a state needs.
-    count_samples_through(t);
+    count_samples_through<kBlocks>(t);
     if (now - last_spike_[neuron] <= t_ref_real_) throw_refractory_violation(t, neuron);
     last_spike_[neuron] = now;
 }
