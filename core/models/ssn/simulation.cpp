@@ -11,6 +11,8 @@ namespace {
 
 // Largest network whose per-mask hazard table (2^dim rows) is worth keeping.
 constexpr int kTableMaxDim = 12;
+// Steps per table row from which an epoch fills the whole table up front.
+constexpr std::int64_t kStepsPerEagerRow = 64;
 
 // Spike probability p = σ(x) and hazard h = −ln(1 − p) = ln(1 + eˣ) from one exponential,
 // written to stay finite for large |x|.
@@ -94,40 +96,10 @@ EventDrivenSampler::EventDrivenSampler(int dim, int t_ref, double tau_syn)
     }
 }
 
-std::uint32_t EventDrivenSampler::draw_spiking_set(const double* row, std::uint32_t awake_mask,
-                                                   std::uint32_t psp_mask, Rng& rng) const {
-    // Independent Bernoullis over the awake neurons, conditioned on at least one. The first
-    // spiker i has probability p_i Π_{awake j<i}(1 − p_j) / (1 − Π_awake(1 − p_j)): walk the
-    // awake neurons until the cumulated probability passes u·(1 − P(none)). Where u fell within
-    // the chosen neuron's interval is again uniform and independent of the choice, so it also
-    // decides whether any later awake neuron fires too (rarely: p ≈ 1/t_ref each); if so, the
-    // first of those is drawn the same way from a fresh uniform, and so on.
+std::uint32_t EventDrivenSampler::draw_walk(const double* row, std::uint32_t candidates, double p_none,
+                                            double u, Rng& rng) const {
     const double* p = row + dim_;
-    double u = rng.uniform();
     std::uint32_t spiking = 0;
-    std::uint32_t candidates = awake_mask;
-    double p_none = 1.0;
-    if (candidates == (~psp_mask & all_mask_)) {
-        // The awake neurons are those without PSP: the row holds their walk. Its cumulated
-        // probabilities never decrease, so the first spiker is the number of them ≤ the target.
-        const double* cumulated = row + cumulated_at_;
-        const double target = u * (1.0 - row[none_at_]);
-        int first = 0;
-        for (int i = 0; i < dim_; ++i) first += cumulated[i] <= target ? 1 : 0;
-        if (first < dim_) {
-            u = std::clamp(1.0 - (cumulated[first] - target) * row[inverse_width_at_ + first], 0.0,
-                           std::nextafter(1.0, 0.0));
-        } else {
-            first = 31 - std::countl_zero(candidates);  // rounding (see below)
-        }
-        spiking = 1U << first;
-        candidates &= ~((2U << first) - 1U);
-        p_none = row[none_after_at_ + first];
-        if (u < p_none) return spiking;
-        u = rng.uniform();
-    } else {
-        for (std::uint32_t m = candidates; m != 0; m &= m - 1) p_none *= 1.0 - p[std::countr_zero(m)];
-    }
     while (true) {
         const double target = u * (1.0 - p_none);
         double below = 0.0;
@@ -154,12 +126,56 @@ std::uint32_t EventDrivenSampler::draw_spiking_set(const double* row, std::uint3
     }
 }
 
+std::uint32_t EventDrivenSampler::draw_spiking_set_general(const double* row, std::uint32_t awake_mask,
+                                                           Rng& rng) const {
+    const double* p = row + dim_;
+    const double u = rng.uniform();
+    double p_none = 1.0;
+    for (std::uint32_t m = awake_mask; m != 0; m &= m - 1) p_none *= 1.0 - p[std::countr_zero(m)];
+    return draw_walk(row, awake_mask, p_none, u, rng);
+}
+
 void EventDrivenSampler::compute_rates(double* row, std::uint32_t psp_mask) const {
-    // Branch-free on the mask: every epoch fills all rows met (2^dim for small networks), and
-    // mask-dependent branches mispredicted ~30 times per row. Adding w·0 for an absent PSP or
-    // multiplying by 1 for a neuron outside the walk leaves every value bitwise unchanged.
+    // Branch-free on the mask (mask-dependent branches mispredicted ~30 times per row). Adding
+    // w·0 for an absent PSP leaves the membrane potential bitwise unchanged.
     const Matrix& w = *w_;
     const Vector& b = *b_;
+    std::array<double, 32> membrane{};
+    for (int i = 0; i < dim_; ++i) {
+        double u = b[i];
+        for (int j = 0; j < dim_; ++j) {
+            const int count = use_table_ ? static_cast<int>((psp_mask >> j) & 1U) : psp_count_[j];
+            u += w(i, j) * count;
+        }
+        membrane[i] = u;
+    }
+    rates_from_membrane(row, psp_mask, membrane.data());
+}
+
+void EventDrivenSampler::fill_table() {
+    // The membrane potentials of a mask are those of the mask without its highest neuron plus
+    // that neuron's weights: the same sums in the same (ascending) order as compute_rates, with
+    // one addition per neuron and row instead of dim.
+    const Matrix& w = *w_;
+    const Vector& b = *b_;
+    const std::size_t rows = std::size_t{1} << dim_;
+    const auto dim = static_cast<std::size_t>(dim_);
+    membranes_.resize(rows * dim);
+    for (std::size_t i = 0; i < dim; ++i) membranes_[i] = b[static_cast<Eigen::Index>(i)];
+    for (std::size_t mask = 1; mask < rows; ++mask) {
+        const int high = std::bit_width(mask) - 1;
+        const double* parent = &membranes_[(mask ^ (std::size_t{1} << high)) * dim];
+        double* u = &membranes_[mask * dim];
+        for (std::size_t i = 0; i < dim; ++i) u[i] = parent[i] + w(static_cast<Eigen::Index>(i), high);
+    }
+    for (std::size_t mask = 0; mask < rows; ++mask) {
+        rates_from_membrane(&table_[mask * row_size_], static_cast<std::uint32_t>(mask), &membranes_[mask * dim]);
+        table_stamp_[mask] = stamp_;
+    }
+}
+
+void EventDrivenSampler::rates_from_membrane(double* row, std::uint32_t psp_mask, const double* membrane) const {
+    // Multiplying by 1 for a neuron outside the walk leaves every value bitwise unchanged.
     double* h = row;
     double* p = row + dim_;
     const std::uint32_t without_psp = ~psp_mask & all_mask_;
@@ -168,18 +184,15 @@ void EventDrivenSampler::compute_rates(double* row, std::uint32_t psp_mask) cons
     std::fill(row, row + 2 * dim_, std::numeric_limits<double>::quiet_NaN());
     for (std::uint32_t m = can_be_awake; m != 0; m &= m - 1) {
         const int i = std::countr_zero(m);
-        double u = b[i];
-        for (int j = 0; j < dim_; ++j) {
-            const int count = use_table_ ? static_cast<int>((psp_mask >> j) & 1U) : psp_count_[j];
-            u += w(i, j) * count;
-        }
-        probability_and_hazard(u - log_t_ref_, p[i], h[i]);
+        probability_and_hazard(membrane[i] - log_t_ref_, p[i], h[i]);
     }
     // Over the neurons without PSP, in ascending order as draw_spiking_set multiplies: the
     // summed hazard, P(none fires), the first-spiker walk and P(none after i fires). The others
     // take part with p = h = 0 (set by a loop over bits: selects compiled to branches).
-    std::array<double, 32> walk_p{};
-    std::array<double, 32> walk_h{};
+    std::array<double, 32> walk_p;
+    std::array<double, 32> walk_h;
+    std::fill_n(walk_p.begin(), dim_, 0.0);
+    std::fill_n(walk_h.begin(), dim_, 0.0);
     for (std::uint32_t m = without_psp; m != 0; m &= m - 1) {
         const int i = std::countr_zero(m);
         walk_p[i] = p[i];
@@ -204,11 +217,44 @@ void EventDrivenSampler::compute_rates(double* row, std::uint32_t psp_mask) cons
     row[none_at_] = none;
 }
 
+[[gnu::always_inline]] inline std::uint32_t EventDrivenSampler::draw_spiking_set(
+    const double* row, std::uint32_t awake_mask, std::uint32_t psp_mask, Rng& rng) const {
+    // Independent Bernoullis over the awake neurons, conditioned on at least one. The first
+    // spiker i has probability p_i Π_{awake j<i}(1 − p_j) / (1 − Π_awake(1 − p_j)): walk the
+    // awake neurons until the cumulated probability passes u·(1 − P(none)). Where u fell within
+    // the chosen neuron's interval is again uniform and independent of the choice, so it also
+    // decides whether any later awake neuron fires too (rarely: p ≈ 1/t_ref each); if so, the
+    // first of those is drawn the same way from a fresh uniform, and so on (draw_walk).
+    if (awake_mask != (~psp_mask & all_mask_)) return draw_spiking_set_general(row, awake_mask, rng);
+    // The awake neurons are those without PSP: the row holds their walk. Its cumulated
+    // probabilities never decrease, so the first spiker is the number of them ≤ the target.
+    double u = rng.uniform();
+    const double* cumulated = row + cumulated_at_;
+    const double target = u * (1.0 - row[none_at_]);
+    int first = 0;
+    for (int i = 0; i < dim_; ++i) first += cumulated[i] <= target ? 1 : 0;
+    if (first < dim_) {
+        u = std::clamp(1.0 - (cumulated[first] - target) * row[inverse_width_at_ + first], 0.0,
+                       std::nextafter(1.0, 0.0));
+    } else {
+        first = 31 - std::countl_zero(awake_mask);  // rounding, as in draw_walk
+    }
+    const std::uint32_t spiking = 1U << first;
+    const double p_none = row[none_after_at_ + first];
+    if (u < p_none) return spiking;
+    return spiking | draw_walk(row, awake_mask & ~((2U << first) - 1U), p_none, rng.uniform(), rng);
+}
+
 void EventDrivenSampler::run(const Matrix& w, const Vector& b, std::int64_t duration, Rng& rng,
                              SpikeStatistics& stats) {
     w_ = &w;
     b_ = &b;
-    if (use_table_) ++stamp_;  // new weights: every cached row is stale
+    if (use_table_) {
+        ++stamp_;  // new weights: every cached row is stale
+        // Epochs long enough to meet every PSP state (the published ones: 50,000 steps, 128
+        // rows) fill the table at once, short ones only the rows they meet.
+        if ((std::int64_t{1} << dim_) * kStepsPerEagerRow <= duration) fill_table();
+    }
     if (use_table_ && wake_follows_psp_) {
         run_loop<true, true>(duration, rng, stats);
     } else if (use_table_) {

@@ -63,9 +63,18 @@ private:
     // and inverse widths per neuron (cumulated_at_, inverse_width_at_) and P(none of those after
     // i fires) (none_after_at_). The inverses turn divisions on the per-spike path into products.
     void compute_rates(double* row, std::uint32_t psp_mask) const;
-    // The awake neurons firing at a spike step (at least one), as a bitmask.
+    // compute_rates for every PSP mask, with the membrane potentials built up mask by mask.
+    void fill_table();
+    void rates_from_membrane(double* row, std::uint32_t psp_mask, const double* membrane) const;
+    // The awake neurons firing at a spike step (at least one), as a bitmask. Inline: the
+    // common case, where the row caches the walk; the others out of line.
     std::uint32_t draw_spiking_set(const double* row, std::uint32_t awake_mask, std::uint32_t psp_mask,
                                    Rng& rng) const;
+    std::uint32_t draw_spiking_set_general(const double* row, std::uint32_t awake_mask, Rng& rng) const;
+    // The first spiker among `candidates` (P(none of them) = p_none) by the uniform u, then
+    // while u says so the later ones.
+    std::uint32_t draw_walk(const double* row, std::uint32_t candidates, double p_none, double u,
+                            Rng& rng) const;
 
     int dim_;
     double log_t_ref_;
@@ -97,6 +106,7 @@ private:
     std::vector<double> direct_row_;  // rates when not using the table
     std::vector<double> table_;       // row_size_ doubles per PSP mask
     std::vector<std::uint64_t> table_stamp_;
+    std::vector<double> membranes_;  // fill_table's membrane potentials, dim per mask
     std::uint64_t stamp_ = 0;
 };
 
