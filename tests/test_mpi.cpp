@@ -201,7 +201,9 @@ TEST_F(Mpi, SigtermStopsPromptlyAndRerunCompletes) {
     const auto after = read_jobs(dir / "out" / "index.db");
     EXPECT_EQ(count_status(after, "done"), 12u);
     for (const auto& [key, row] : stopped) {
-        if (row.status == "done") EXPECT_EQ(after.at(key).finished, row.finished) << key;
+        if (row.status == "done") {
+            EXPECT_EQ(after.at(key).finished, row.finished) << key;
+        }
     }
 }
 
