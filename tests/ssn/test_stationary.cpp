@@ -172,8 +172,9 @@ TEST_P(StationaryCase, BothPathsMatchReferenceDistribution) {
 INSTANTIATE_TEST_SUITE_P(Reference, StationaryCase, ::testing::Range(0, 3));
 
 // Both paths must agree for every layout of PSP window vs refractory period, not only the
-// published one (PSP ends at t + 50, wake-up at t + 51): a long gap between PSP end and wake-up,
-// both at the same step, the PSP outlasting refractoriness by one step (a neuron awake with its
+// published one (PSP ends at t + 50, wake-up at t + 51): the same one-step gap with a shorter
+// refractory period, where that step weighs more; a long gap between PSP end and wake-up, both at
+// the same step, the PSP outlasting refractoriness by one step (a neuron awake with its
 // own PSP), and PSP windows far longer than the refractory period (up to 3 PSPs per presynaptic
 // neuron: the direct-rate branch instead of the per-mask table). Same chi-square criterion on the
 // state distribution (g measured from replicas) plus every neuron's spike count against the
@@ -242,6 +243,7 @@ TEST_P(PathsAgree, StatesAndRates) {
 
 INSTANTIATE_TEST_SUITE_P(Layouts, PathsAgree,
                          ::testing::Values(Layout{20, 8.0},    // PSP ends 13 steps before wake-up
+                                           Layout{20, 20.0},   // asleep one step after the PSP end
                                            Layout{20, 21.0},   // PSP end and wake-up at one step
                                            Layout{20, 22.0},   // awake for one step with own PSP
                                            Layout{20, 55.0}),  // up to 3 PSPs: direct rates

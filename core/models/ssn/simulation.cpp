@@ -140,7 +140,7 @@ void EventDrivenSampler::compute_rates(double* row, std::uint32_t psp_mask) cons
     // w·0 for an absent PSP leaves the membrane potential bitwise unchanged.
     const Matrix& w = *w_;
     const Vector& b = *b_;
-    std::array<double, 32> membrane{};
+    std::array<double, 32> membrane;  // the first dim_ set below
     for (int i = 0; i < dim_; ++i) {
         double u = b[i];
         for (int j = 0; j < dim_; ++j) {
@@ -414,7 +414,9 @@ void EventDrivenSampler::run_loop(std::int64_t duration, Rng& caller_rng, SpikeS
 
         std::uint32_t awake = awake_mask;
         if constexpr (kWakeFollowsPsp) awake = ~psp_mask & all & ~(t == now ? asleep_now : 0U);
-        std::uint32_t spiking = draw_spiking_set(row, awake, psp_mask, rng);
+        // Nobody awake only if a budget rounded away in the credited step: then no spike, and
+        // the clock restarts with a fresh budget.
+        std::uint32_t spiking = awake != 0 ? draw_spiking_set(row, awake, psp_mask, rng) : 0;
         // The clock restarts at t + 1 with the rates of that step. PSPs ending there go before the
         // new ones start: a neuron whose PSP outlasts its refractory period by one step may
         // spike exactly when its previous PSP ends (the mask must not lose its new PSP).
