@@ -16,6 +16,7 @@ SpikeStatistics::SpikeStatistics(int dim, int t_ref, int stdp_num_last_spikes,
       state_counts_(std::size_t{1} << dim),
       pair_sums_(widths_.size(), Matrix::Zero(dim, dim)),
       stride_(dim <= kSmallStride ? kSmallStride : (dim + kLanes - 1) / kLanes * kLanes),
+      small_single_(stride_ == kSmallStride && widths_.size() == 1 && stdp_num_last_spikes == 1),
       pair_rows_(widths_.size() * static_cast<std::size_t>(dim) * static_cast<std::size_t>(stride_)),
       recent_(static_cast<std::size_t>(stride_) * static_cast<std::size_t>(stdp_num_last_spikes)),
       recent_slot_(static_cast<std::size_t>(dim)),
@@ -41,7 +42,13 @@ void SpikeStatistics::reset(std::int64_t duration) {
     std::fill(last_spike_.begin(), last_spike_.end(), -std::numeric_limits<double>::infinity());
 }
 
-void SpikeStatistics::add_spike_any_stride(std::int64_t t, int neuron) { add_spike_blocks<0>(t, neuron); }
+void SpikeStatistics::add_spike_general(std::int64_t t, int neuron) {
+    if (stride_ == kSmallStride) {
+        add_spike_blocks<kSmallStride / kLanes, false>(t, neuron);
+    } else {
+        add_spike_blocks<0, false>(t, neuron);
+    }
+}
 
 void SpikeStatistics::finish() {
     // After the last on-period has ended every neuron is off: the samples up to then one by

@@ -55,12 +55,14 @@ private:
     static void store_lanes(double* to, LaneBlock v) { std::memcpy(to, &v, sizeof v); }
 
     // Rows of networks up to this size are padded to it, so that the hot path has a fixed
-    // shape: add_spike_blocks with the lane blocks per row fixed at compile time, unrolled and
-    // inlined. Larger networks take the same code with the count read at run time (0), out of line.
+    // shape. The published networks (≤ 8 neurons, one kernel width, the last spike only) take
+    // add_spike_blocks with every count fixed at compile time, unrolled and inlined; with a
+    // single remembered spike the pair sums read the last spike times the states use. Other
+    // shapes take the same code with the counts read at run time (0), out of line.
     static constexpr int kSmallStride = 8;
-    template <int kBlocks>
+    template <int kBlocks, bool kSingle>
     void add_spike_blocks(std::int64_t t, int neuron);
-    void add_spike_any_stride(std::int64_t t, int neuron);
+    void add_spike_general(std::int64_t t, int neuron);
     template <int kBlocks>
     int blocks() const { return kBlocks != 0 ? kBlocks : stride_ / kLanes; }
 
@@ -83,7 +85,7 @@ private:
             }
             double index = 0.0;
             for (int lane = 0; lane < kLanes; ++lane) index += state[lane];
-            ++state_counts_[static_cast<std::size_t>(index)];
+            ++state_counts_[static_cast<std::int64_t>(index)];  // signed: one instruction
             ++sample;
             twice_time += t_ref_;
         }
@@ -104,9 +106,11 @@ private:
     std::vector<Matrix> pair_sums_;  // filled by finish() from pair_rows_
 
     int stride_;  // kSmallStride, or dim rounded up to kLanes
+    bool small_single_;  // stride kSmallStride, one width, one remembered spike
     // pair_rows_[(w * dim + post) * stride_ + pre]: the running sums for width w.
     std::vector<double> pair_rows_;
-    // recent_[k * stride_ + neuron], k < num_last_: each neuron's last spike times (−inf: none);
+    // recent_[k * stride_ + neuron], k < num_last_: each neuron's last spike times (−inf: none;
+    // unused when num_last_ is 1: last_spike_ holds them);
     // recent_slot_[neuron] is the slot its next spike overwrites (the oldest).
     std::vector<double> recent_;
     std::vector<int> recent_slot_;
@@ -138,14 +142,14 @@ void sampled_coactivation(const SpikeStatistics& stats, Matrix& coact, Vector& m
 // ---- inline hot path ----
 
 inline void SpikeStatistics::add_spike(std::int64_t t, int neuron) {
-    if (stride_ == kSmallStride) {
-        add_spike_blocks<kSmallStride / kLanes>(t, neuron);
+    if (small_single_) {
+        add_spike_blocks<kSmallStride / kLanes, true>(t, neuron);
     } else {
-        add_spike_any_stride(t, neuron);
+        add_spike_general(t, neuron);
     }
 }
 
-template <int kBlocks>
+template <int kBlocks, bool kSingle>
 [[gnu::always_inline]] inline void SpikeStatistics::add_spike_blocks(std::int64_t t, int neuron) {
     ++num_spikes_;
     ++spike_counts_[neuron];
@@ -155,12 +159,15 @@ template <int kBlocks>
     // (Δt = 0) contribute nothing. The loop includes pre == neuron and the padding lanes to stay
     // branch-free; padding has Δt = ∞ (kernel 0) and the diagonal is cleared in finish().
     const auto now = static_cast<double>(t);
-    for (std::size_t w = 0; w < widths_.size(); ++w) {
+    const std::size_t widths = kSingle ? 1 : widths_.size();
+    const int num_last = kSingle ? 1 : num_last_;
+    for (std::size_t w = 0; w < widths; ++w) {
         const double width = widths_[w];
         double* __restrict row =
             pair_rows_.data() + (w * static_cast<std::size_t>(dim_) + static_cast<std::size_t>(neuron)) * stride_;
-        for (int k = 0; k < num_last_; ++k) {
-            const double* __restrict last = recent_.data() + static_cast<std::size_t>(k) * stride_;
+        for (int k = 0; k < num_last; ++k) {
+            const double* __restrict last =
+                kSingle ? last_spike_.data() : recent_.data() + static_cast<std::size_t>(k) * stride_;
             for (int block = 0; block < blocks<kBlocks>(); ++block) {
                 const LaneBlock dt = now - load_lanes(last + block * kLanes);
                 const LaneBlock reach = width - dt;
@@ -169,15 +176,17 @@ template <int kBlocks>
             }
         }
     }
-    int& recent_slot = recent_slot_[neuron];
-    recent_[static_cast<std::size_t>(recent_slot) * stride_ + neuron] = now;
-    recent_slot = recent_slot + 1 == num_last_ ? 0 : recent_slot + 1;
 
     // State histogram: samples up to t do not see this spike yet. Its neuron's previous
     // on-period has always ended (refractoriness > t_ref): the last spike is all a state needs.
     count_samples_through<kBlocks>(t);
     if (now - last_spike_[neuron] <= t_ref_real_) throw_refractory_violation(t, neuron);
     last_spike_[neuron] = now;
+    if constexpr (!kSingle) {
+        int& recent_slot = recent_slot_[neuron];
+        recent_[static_cast<std::size_t>(recent_slot) * stride_ + neuron] = now;
+        recent_slot = recent_slot + 1 == num_last_ ? 0 : recent_slot + 1;
+    }
 }
 
 }  // namespace sr::ssn
