@@ -252,5 +252,61 @@ INSTANTIATE_TEST_SUITE_P(Layouts, PathsAgree,
                                     std::to_string(static_cast<int>(info.param.tau_syn));
                          });
 
+// The sampler's 4-lane code (where the CPU has it) and its 2-lane code must give bitwise the same
+// run, for the published shape (7 neurons, one kernel width, last spike only) and for shapes on
+// the general statistics path (more neurons than one padded row, several remembered spikes).
+struct Shape {
+    int dim;
+    int num_last;
+    std::size_t num_widths;
+};
+
+class LaneWidths : public ::testing::TestWithParam<Shape> {};
+
+TEST_P(LaneWidths, GiveBitwiseTheSameRun) {
+    if (!wide_lanes_available()) GTEST_SKIP() << "this CPU has no wide lanes";
+    const int dim = GetParam().dim;
+    constexpr int t_ref = 20;
+    constexpr std::int64_t duration = 400'000;
+    Rng draw{7, 1};
+    Matrix w(dim, dim);
+    Vector b(dim);
+    for (int i = 0; i < dim; ++i) {
+        b[i] = draw.uniform() - 0.5;
+        for (int j = 0; j < dim; ++j) w(i, j) = i == j ? 0.0 : 1.6 * draw.uniform() - 0.8;
+    }
+    const auto run = [&](bool wide) {
+        std::vector<double> widths{static_cast<double>(t_ref), 30.0};
+        widths.resize(GetParam().num_widths);
+        SpikeStatistics stats(dim, t_ref, GetParam().num_last, widths);
+        stats.reset(duration);
+        EventDrivenSampler sampler(dim, t_ref, t_ref);
+        sampler.set_wide_lanes(wide);
+        EXPECT_EQ(sampler.wide_lanes(), wide);
+        Rng rng{2024, 5};
+        sampler.run(w, b, duration, rng, stats);
+        stats.finish();
+        return stats;
+    };
+    const SpikeStatistics wide = run(true);
+    const SpikeStatistics narrow = run(false);
+    EXPECT_GT(wide.num_spikes(), duration / t_ref);
+    EXPECT_EQ(wide.spike_counts(), narrow.spike_counts());
+    EXPECT_EQ(wide.state_counts(), narrow.state_counts());
+    for (std::size_t width = 0; width < GetParam().num_widths; ++width) {
+        for (int i = 0; i < dim; ++i) {
+            for (int j = 0; j < dim; ++j) EXPECT_EQ(wide.pair_sums(width)(i, j), narrow.pair_sums(width)(i, j));
+        }
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(Shapes, LaneWidths,
+                         ::testing::Values(Shape{7, 1, 1}, Shape{7, 1, 2}, Shape{4, 2, 2}, Shape{10, 1, 1}),
+                         [](const auto& info) {
+                             return "dim_" + std::to_string(info.param.dim) + "_last_" +
+                                    std::to_string(info.param.num_last) + "_widths_" +
+                                    std::to_string(info.param.num_widths);
+                         });
+
 }  // namespace
 }  // namespace sr::ssn

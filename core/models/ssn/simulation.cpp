@@ -222,6 +222,7 @@ void EventDrivenSampler::rates_from_membrane(double* row, std::uint32_t psp_mask
     row[none_at_] = none;
 }
 
+template <int kLaneWidth>
 [[gnu::always_inline]] inline std::uint32_t EventDrivenSampler::draw_spiking_set(
     const double* row, std::uint32_t awake_mask, std::uint32_t psp_mask, Rng& rng) const {
     // Independent Bernoullis over the awake neurons, conditioned on at least one. The first
@@ -238,16 +239,13 @@ void EventDrivenSampler::rates_from_membrane(double* row, std::uint32_t psp_mask
     const double target = u * (1.0 - row[none_at_]);
     int first = 0;
     if (dim_ <= kNarrowWalk) {
-        // Two lanes at a time (as SpikeStatistics; no -march needed); a true lane is −1.
-        using Lanes = double __attribute__((vector_size(2 * sizeof(double))));
-        using Counts = std::int64_t __attribute__((vector_size(2 * sizeof(std::int64_t))));
-        Counts below{};
-        for (int i = 0; i < kNarrowWalk; i += 2) {
-            Lanes c;
+        typename Lanes<kLaneWidth>::Mask below{};  // −1 per lane and cumulated value ≤ target
+        for (int i = 0; i < kNarrowWalk; i += kLaneWidth) {
+            typename Lanes<kLaneWidth>::Block c;
             std::memcpy(&c, cumulated + i, sizeof c);
             below += c <= target;
         }
-        first = static_cast<int>(-(below[0] + below[1]));
+        for (int lane = 0; lane < kLaneWidth; ++lane) first -= static_cast<int>(below[lane]);
     } else {
         for (int i = 0; i < dim_; ++i) first += cumulated[i] <= target ? 1 : 0;
     }
@@ -274,18 +272,42 @@ void EventDrivenSampler::run(const Matrix& w, const Vector& b, std::int64_t dura
         if ((std::int64_t{1} << dim_) * kStepsPerEagerRow <= duration) fill_table();
     }
     if (use_table_ && wake_follows_psp_) {
-        run_loop<true, true>(duration, rng, stats);
+        run_lanes<true, true>(duration, rng, stats);
     } else if (use_table_) {
-        run_loop<true, false>(duration, rng, stats);
+        run_lanes<true, false>(duration, rng, stats);
     } else if (wake_follows_psp_) {
-        run_loop<false, true>(duration, rng, stats);
+        run_lanes<false, true>(duration, rng, stats);
     } else {
-        run_loop<false, false>(duration, rng, stats);
+        run_lanes<false, false>(duration, rng, stats);
     }
 }
 
 template <bool kTable, bool kWakeFollowsPsp>
-void EventDrivenSampler::run_loop(std::int64_t duration, Rng& caller_rng, SpikeStatistics& stats) {
+void EventDrivenSampler::run_lanes(std::int64_t duration, Rng& rng, SpikeStatistics& stats) {
+#if SR_SSN_WIDE_LANES
+    if (wide_lanes_) {
+        run_wide<kTable, kWakeFollowsPsp>(duration, rng, stats);
+        return;
+    }
+#endif
+    run_narrow<kTable, kWakeFollowsPsp>(duration, rng, stats);
+}
+
+template <bool kTable, bool kWakeFollowsPsp>
+void EventDrivenSampler::run_narrow(std::int64_t duration, Rng& rng, SpikeStatistics& stats) {
+    run_loop<kTable, kWakeFollowsPsp, kNarrowLanes>(duration, rng, stats);
+}
+
+#if SR_SSN_WIDE_LANES
+template <bool kTable, bool kWakeFollowsPsp>
+SR_SSN_WIDE_TARGET void EventDrivenSampler::run_wide(std::int64_t duration, Rng& rng, SpikeStatistics& stats) {
+    run_loop<kTable, kWakeFollowsPsp, kWideLanes>(duration, rng, stats);
+}
+#endif
+
+template <bool kTable, bool kWakeFollowsPsp, int kLaneWidth>
+[[gnu::always_inline]] inline void EventDrivenSampler::run_loop(std::int64_t duration, Rng& caller_rng,
+                                                                SpikeStatistics& stats) {
     // A copy, kept in registers: through the reference every draw reloaded the state.
     Rng rng = caller_rng;
     // The state lives in locals so that it stays in registers across the statistics' stores.
@@ -434,7 +456,7 @@ void EventDrivenSampler::run_loop(std::int64_t duration, Rng& caller_rng, SpikeS
         if constexpr (kWakeFollowsPsp) awake = ~psp_mask & all & ~(t == now ? asleep_now : 0U);
         // Nobody awake only if a budget rounded away in the credited step: then no spike, and
         // the clock restarts with a fresh budget.
-        std::uint32_t spiking = awake != 0 ? draw_spiking_set(row, awake, psp_mask, rng) : 0;
+        std::uint32_t spiking = awake != 0 ? draw_spiking_set<kLaneWidth>(row, awake, psp_mask, rng) : 0;
         // The clock restarts at t + 1 with the rates of that step. PSPs ending there go before the
         // new ones start: a neuron whose PSP outlasts its refractory period by one step may
         // spike exactly when its previous PSP ends (the mask must not lose its new PSP).
@@ -445,7 +467,7 @@ void EventDrivenSampler::run_loop(std::int64_t duration, Rng& caller_rng, SpikeS
         while (spiking != 0) {  // ascending index, as the step loop emits them
             const int i = std::countr_zero(spiking);
             spiking &= spiking - 1;
-            stats.add_spike(t, i);
+            stats.add_spike_lanes<kLaneWidth>(t, i);
             ring_time[tail & wrap] = t;
             ring_neuron[tail & wrap] = static_cast<std::uint8_t>(i);
             ring_time[++tail & wrap] = kNeverTime;

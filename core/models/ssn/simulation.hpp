@@ -19,6 +19,7 @@
 //    recent spikes with two heads (all PSPs and refractory periods have the same length), so the
 //    cost per spike is O(dim) and independent of the number of steps.
 #include "core/models/ssn/exponential.hpp"
+#include "core/models/ssn/lanes.hpp"
 #include "core/models/ssn/spike_statistics.hpp"
 #include "core/models/ssn/types.hpp"
 #include "core/rng.hpp"
@@ -53,9 +54,24 @@ public:
     void run(const Matrix& w, const Vector& b, std::int64_t duration, Rng& rng,
              SpikeStatistics& stats);
 
+    // Whether run uses 4-lane blocks (lanes.hpp): by default where the CPU has them. Either way
+    // the results are bitwise the same; the tests compare both.
+    bool wide_lanes() const { return wide_lanes_; }
+    void set_wide_lanes(bool wide) { wide_lanes_ = wide && wide_lanes_available(); }
+
 private:
-    template <bool kTable, bool kWakeFollowsPsp>
+    // The event loop, inlined into one function per lane width: run_narrow, and run_wide
+    // compiled for the CPUs that have the wide lanes.
+    template <bool kTable, bool kWakeFollowsPsp, int kLaneWidth>
     void run_loop(std::int64_t duration, Rng& rng, SpikeStatistics& stats);
+    template <bool kTable, bool kWakeFollowsPsp>
+    void run_lanes(std::int64_t duration, Rng& rng, SpikeStatistics& stats);
+    template <bool kTable, bool kWakeFollowsPsp>
+    void run_narrow(std::int64_t duration, Rng& rng, SpikeStatistics& stats);
+#if SR_SSN_WIDE_LANES
+    template <bool kTable, bool kWakeFollowsPsp>
+    SR_SSN_WIDE_TARGET void run_wide(std::int64_t duration, Rng& rng, SpikeStatistics& stats);
+#endif
     // The row of one PSP state: every neuron's hazard h_i (at 0) and spike probability p_i (at
     // dim; NaN for neurons that cannot be awake in that state), and over the neurons without a PSP
     // of their own, which are usually exactly the awake ones: Σ h and 1 / Σ h (hazard_at_,
@@ -68,6 +84,7 @@ private:
     void rates_from_membrane(double* row, std::uint32_t psp_mask, const double* membrane) const;
     // The awake neurons firing at a spike step (at least one), as a bitmask. Inline: the
     // common case, where the row caches the walk; the others out of line.
+    template <int kLaneWidth>
     std::uint32_t draw_spiking_set(const double* row, std::uint32_t awake_mask, std::uint32_t psp_mask,
                                    Rng& rng) const;
     std::uint32_t draw_spiking_set_general(const double* row, std::uint32_t awake_mask, Rng& rng) const;
@@ -77,6 +94,7 @@ private:
                             Rng& rng) const;
 
     int dim_;
+    bool wide_lanes_ = wide_lanes_available();
     double log_t_ref_;
     std::int64_t psp_end_;
     std::int64_t wake_after_;

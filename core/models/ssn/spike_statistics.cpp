@@ -15,7 +15,7 @@ SpikeStatistics::SpikeStatistics(int dim, int t_ref, int stdp_num_last_spikes,
       spike_counts_(static_cast<std::size_t>(dim)),
       state_counts_(std::size_t{1} << dim),
       pair_sums_(widths_.size(), Matrix::Zero(dim, dim)),
-      stride_(dim <= kSmallStride ? kSmallStride : (dim + kLanes - 1) / kLanes * kLanes),
+      stride_(dim <= kSmallStride ? kSmallStride : (dim + kRowAlignLanes - 1) / kRowAlignLanes * kRowAlignLanes),
       small_single_(stride_ == kSmallStride && widths_.size() == 1 && stdp_num_last_spikes == 1),
       pair_rows_(widths_.size() * static_cast<std::size_t>(dim) * static_cast<std::size_t>(stride_)),
       recent_(static_cast<std::size_t>(stride_) * static_cast<std::size_t>(stdp_num_last_spikes)),
@@ -44,9 +44,9 @@ void SpikeStatistics::reset(std::int64_t duration) {
 
 void SpikeStatistics::add_spike_general(std::int64_t t, int neuron) {
     if (stride_ == kSmallStride) {
-        add_spike_blocks<kSmallStride / kLanes, false>(t, neuron);
+        add_spike_blocks<kNarrowLanes, kSmallStride / kNarrowLanes, false>(t, neuron);
     } else {
-        add_spike_blocks<0, false>(t, neuron);
+        add_spike_blocks<kNarrowLanes, 0, false>(t, neuron);
     }
 }
 
@@ -55,7 +55,7 @@ void SpikeStatistics::finish() {
     // one, the rest in one go (state 0).
     const double last = *std::max_element(last_spike_.begin(), last_spike_.end());
     if (last >= 0.0) {
-        count_samples_through(std::min(duration_ - 1, static_cast<std::int64_t>(last) + t_ref_));
+        count_samples_through<kNarrowLanes, 0>(std::min(duration_ - 1, static_cast<std::int64_t>(last) + t_ref_));
     }
     state_counts_[0] += num_samples_ - next_sample_;
     next_sample_ = num_samples_;

@@ -6,6 +6,7 @@
 //  - the histogram of network states sampled every t_ref/2 steps, a neuron being "on" during
 //    (t_spike, t_spike + t_ref].
 // Both simulation paths feed the same accumulator, and the fidelity tests feed it spike lists.
+#include "core/models/ssn/lanes.hpp"
 #include "core/models/ssn/types.hpp"
 
 #include <cstdint>
@@ -23,7 +24,7 @@ public:
     void reset(std::int64_t duration);
 
     // One spike; calls must come in emission order.
-    inline void add_spike(std::int64_t t, int neuron);
+    void add_spike(std::int64_t t, int neuron) { add_spike_lanes<kNarrowLanes>(t, neuron); }
 
     // Closes the state histogram at the end of the epoch; call once after the last spike.
     void finish();
@@ -39,52 +40,50 @@ public:
     // width with index `width_index` in the constructor's list. Entry (i, j); after finish().
     const Matrix& pair_sums(std::size_t width_index) const { return pair_sums_[width_index]; }
 
-    // Rows of the pair sums and the recent spike times are padded to a multiple of this many
-    // lanes (padding: no spike ever), so the per-spike loop vectorises.
-    static constexpr int kLanes = 2;
+    // One spike, kLaneWidth lanes at a time in the published shape (see lanes.hpp: the wide
+    // width only inside functions compiled for it); the same sums at either width.
+    template <int kLaneWidth>
+    inline void add_spike_lanes(std::int64_t t, int neuron);
 
 private:
-    // kLanes doubles as one value (GCC/Clang vector extension: an SSE2 register on x86-64, NEON on
-    // ARM; no -march needed, so results stay bitwise equal across hosts).
-    using LaneBlock = double __attribute__((vector_size(kLanes * sizeof(double))));
-    static LaneBlock load_lanes(const double* from) {
-        LaneBlock v;
-        std::memcpy(&v, from, sizeof v);
-        return v;
-    }
-    static void store_lanes(double* to, LaneBlock v) { std::memcpy(to, &v, sizeof v); }
-
-    // Rows of networks up to this size are padded to it, so that the hot path has a fixed
-    // shape. The published networks (≤ 8 neurons, one kernel width, the last spike only) take
+    // Rows of networks up to this size are padded to it (others to a multiple of
+    // kRowAlignLanes; padding: no spike ever), so that the hot path has a fixed shape. The
+    // published networks (≤ 8 neurons, one kernel width, the last spike only) take
     // add_spike_blocks with every count fixed at compile time, unrolled and inlined; with a
     // single remembered spike the pair sums read the last spike times the states use. Other
     // shapes take the same code with the counts read at run time (0), out of line.
     static constexpr int kSmallStride = 8;
-    template <int kBlocks, bool kSingle>
+    template <int kLaneWidth, int kBlocks, bool kSingle>
     void add_spike_blocks(std::int64_t t, int neuron);
     void add_spike_general(std::int64_t t, int neuron);
-    template <int kBlocks>
-    int blocks() const { return kBlocks != 0 ? kBlocks : stride_ / kLanes; }
+    template <int kLaneWidth, int kBlocks>
+    int blocks() const { return kBlocks != 0 ? kBlocks : stride_ / kLaneWidth; }
 
     [[noreturn]] static void throw_refractory_violation(std::int64_t t, int neuron);
     // Counts every sample at a time ≤ x not counted yet. Each one's state comes straight from the
     // last spike times (a neuron is on at τ when τ − t_spike ∈ (0, t_ref]); called before a spike
     // at x is recorded, when the last spikes are all < x and so ≤ every pending sample time.
-    template <int kBlocks = 0>
+    template <int kLaneWidth, int kBlocks>
     void count_samples_through(std::int64_t x) {
+        using Block = typename Lanes<kLaneWidth>::Block;
         // Locals: the count stores could otherwise alias the members and force reloads.
         std::int64_t sample = next_sample_;
         std::int64_t twice_time = next_sample_twice_time_;
         const std::int64_t end = num_samples_;
         while (twice_time <= 2 * x && sample < end) {
             const double tau = 0.5 * static_cast<double>(twice_time);
-            LaneBlock state{};
-            for (int block = 0; block < blocks<kBlocks>(); ++block) {
-                const LaneBlock age = tau - load_lanes(&last_spike_[block * kLanes]);
-                state += (age > 0.0) & (age <= t_ref_real_) ? load_lanes(&state_weight_[block * kLanes]) : 0.0;
+            Block state{};
+            for (int block = 0; block < blocks<kLaneWidth, kBlocks>(); ++block) {
+                Block last;
+                Block weight;
+                std::memcpy(&last, &last_spike_[block * kLaneWidth], sizeof last);
+                std::memcpy(&weight, &state_weight_[block * kLaneWidth], sizeof weight);
+                const Block age = tau - last;
+                state += (age > 0.0) & (age <= t_ref_real_) ? weight : 0.0;
             }
+            // Sums of distinct powers of two: exact in any order.
             double index = 0.0;
-            for (int lane = 0; lane < kLanes; ++lane) index += state[lane];
+            for (int lane = 0; lane < kLaneWidth; ++lane) index += state[lane];
             ++state_counts_[static_cast<std::int64_t>(index)];  // signed: one instruction
             ++sample;
             twice_time += t_ref_;
@@ -105,7 +104,7 @@ private:
     std::vector<std::int64_t> state_counts_;
     std::vector<Matrix> pair_sums_;  // filled by finish() from pair_rows_
 
-    int stride_;  // kSmallStride, or dim rounded up to kLanes
+    int stride_;  // kSmallStride, or dim rounded up to kRowAlignLanes
     bool small_single_;  // stride kSmallStride, one width, one remembered spike
     // pair_rows_[(w * dim + post) * stride_ + pre]: the running sums for width w.
     std::vector<double> pair_rows_;
@@ -141,16 +140,18 @@ void sampled_coactivation(const SpikeStatistics& stats, Matrix& coact, Vector& m
 
 // ---- inline hot path ----
 
-inline void SpikeStatistics::add_spike(std::int64_t t, int neuron) {
+template <int kLaneWidth>
+[[gnu::always_inline]] inline void SpikeStatistics::add_spike_lanes(std::int64_t t, int neuron) {
     if (small_single_) {
-        add_spike_blocks<kSmallStride / kLanes, true>(t, neuron);
+        add_spike_blocks<kLaneWidth, kSmallStride / kLaneWidth, true>(t, neuron);
     } else {
         add_spike_general(t, neuron);
     }
 }
 
-template <int kBlocks, bool kSingle>
+template <int kLaneWidth, int kBlocks, bool kSingle>
 [[gnu::always_inline]] inline void SpikeStatistics::add_spike_blocks(std::int64_t t, int neuron) {
+    using Block = typename Lanes<kLaneWidth>::Block;
     ++num_spikes_;
     ++spike_counts_[neuron];
 
@@ -168,18 +169,23 @@ template <int kBlocks, bool kSingle>
         for (int k = 0; k < num_last; ++k) {
             const double* __restrict last =
                 kSingle ? last_spike_.data() : recent_.data() + static_cast<std::size_t>(k) * stride_;
-            for (int block = 0; block < blocks<kBlocks>(); ++block) {
-                const LaneBlock dt = now - load_lanes(last + block * kLanes);
-                const LaneBlock reach = width - dt;
-                const LaneBlock kernel = reach > 0.0 ? reach : 0.0;
-                store_lanes(row + block * kLanes, load_lanes(row + block * kLanes) + (dt > 0.0 ? kernel : 0.0));
+            for (int block = 0; block < blocks<kLaneWidth, kBlocks>(); ++block) {
+                Block previous;
+                Block sums;
+                std::memcpy(&previous, last + block * kLaneWidth, sizeof previous);
+                std::memcpy(&sums, row + block * kLaneWidth, sizeof sums);
+                const Block dt = now - previous;
+                const Block reach = width - dt;
+                const Block kernel = reach > 0.0 ? reach : 0.0;
+                sums += dt > 0.0 ? kernel : 0.0;
+                std::memcpy(row + block * kLaneWidth, &sums, sizeof sums);
             }
         }
     }
 
     // State histogram: samples up to t do not see this spike yet. Its neuron's previous
     // on-period has always ended (refractoriness > t_ref): the last spike is all a state needs.
-    count_samples_through<kBlocks>(t);
+    count_samples_through<kLaneWidth, kBlocks>(t);
     if (now - last_spike_[neuron] <= t_ref_real_) throw_refractory_violation(t, neuron);
     last_spike_[neuron] = now;
     if constexpr (!kSingle) {
