@@ -27,9 +27,13 @@ inline constexpr int kRowAlignLanes = kWideLanes;
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define SR_SSN_WIDE_LANES 1
-// Marks the functions whose inlined bodies use 4-lane blocks.
-#define SR_SSN_WIDE_TARGET [[gnu::target("avx2")]]
-inline bool wide_lanes_available() { return __builtin_cpu_supports("avx2"); }
+// Marks the functions whose inlined bodies use 4-lane blocks (and the bit instructions every
+// CPU with AVX2 has). Not FMA: contracted products would round differently.
+#define SR_SSN_WIDE_TARGET [[gnu::target("avx2,bmi,bmi2,popcnt")]]
+inline bool wide_lanes_available() {
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi") && __builtin_cpu_supports("bmi2") &&
+           __builtin_cpu_supports("popcnt");
+}
 #else
 #define SR_SSN_WIDE_LANES 0
 inline bool wide_lanes_available() { return false; }
