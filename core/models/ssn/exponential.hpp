@@ -19,8 +19,19 @@ public:
             const std::size_t layer = bits & (kLayers - 1);
             const double x = static_cast<double>(bits >> 11) * 0x1.0p-53 * edge_[layer];
             if (x < edge_[layer + 1]) return x;  // inside the layer's part under the curve
-            if (layer == 0) return tail_start_ + tail(rng);
-            if (wedge_accepts(layer, x, rng)) return x;
+            // The rare out-of-line steps draw from a copy: passing the caller's generator by
+            // reference would take its address, and a generator kept in registers would then
+            // live in memory on the common path too.
+            Rng scratch = rng;
+            double value = x;
+            bool accepted = true;
+            if (layer == 0) {
+                value = tail_start_ + tail(scratch);
+            } else {
+                accepted = wedge_accepts(layer, x, scratch);
+            }
+            rng = scratch;
+            if (accepted) return value;
         }
     }
 

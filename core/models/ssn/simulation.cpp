@@ -231,7 +231,13 @@ template <int kLaneWidth>
     // the chosen neuron's interval is again uniform and independent of the choice, so it also
     // decides whether any later awake neuron fires too (rarely: p ≈ 1/t_ref each); if so, the
     // first of those is drawn the same way from a fresh uniform, and so on (draw_walk).
-    if (awake_mask != (~psp_mask & all_mask_)) return draw_spiking_set_general(row, awake_mask, rng);
+    // The out-of-line parts draw from a copy of the generator (see ExponentialZiggurat).
+    if (awake_mask != (~psp_mask & all_mask_)) {
+        Rng scratch = rng;
+        const std::uint32_t spiking = draw_spiking_set_general(row, awake_mask, scratch);
+        rng = scratch;
+        return spiking;
+    }
     // The awake neurons are those without PSP: the row holds their walk. Its cumulated
     // probabilities never decrease, so the first spiker is the number of them ≤ the target.
     double u = rng.uniform();
@@ -258,7 +264,11 @@ template <int kLaneWidth>
     const std::uint32_t spiking = 1U << first;
     const double p_none = row[none_after_at_ + first];
     if (u < p_none) return spiking;
-    return spiking | draw_walk(row, awake_mask & ~((2U << first) - 1U), p_none, rng.uniform(), rng);
+    const double u_later = rng.uniform();
+    Rng scratch = rng;
+    const std::uint32_t later = draw_walk(row, awake_mask & ~((2U << first) - 1U), p_none, u_later, scratch);
+    rng = scratch;
+    return spiking | later;
 }
 
 void EventDrivenSampler::run(const Matrix& w, const Vector& b, std::int64_t duration, Rng& rng,
