@@ -71,6 +71,30 @@ void simulate_time_stepped(const Matrix& w, const Vector& b, int t_ref, double t
     }
 }
 
+constexpr EventDrivenSampler::RowLayout EventDrivenSampler::RowLayout::for_slots(std::size_t slots) {
+    RowLayout layout{};
+    layout.slots = slots;
+    layout.hazard_at = 2 * slots;
+    layout.inverse_hazard_at = layout.hazard_at + 1;
+    layout.none_at = layout.hazard_at + 2;
+    layout.cumulated_at = layout.none_at + 1;
+    layout.inverse_width_at = layout.cumulated_at + std::max<std::size_t>(slots, kNarrowWalk);
+    layout.none_after_at = layout.inverse_width_at + slots;
+    layout.size = layout.none_after_at + slots;
+    return layout;
+}
+
+constexpr EventDrivenSampler::RowLayout EventDrivenSampler::kSmallRows = RowLayout::for_slots(kNarrowWalk);
+
+template <bool kSmall>
+const EventDrivenSampler::RowLayout& EventDrivenSampler::row_layout() const {
+    if constexpr (kSmall) {
+        return kSmallRows;  // constants in the event loop
+    } else {
+        return layout_;
+    }
+}
+
 EventDrivenSampler::EventDrivenSampler(int dim, int t_ref, double tau_syn)
     : dim_(dim),
       log_t_ref_(std::log(static_cast<double>(t_ref))),
@@ -79,30 +103,24 @@ EventDrivenSampler::EventDrivenSampler(int dim, int t_ref, double tau_syn)
       wake_follows_psp_(wake_after_ - psp_end_ == 0 || wake_after_ - psp_end_ == 1),
       use_table_(dim <= kTableMaxDim && psp_end_offset(tau_syn) <= t_ref + 2),
       all_mask_((1U << dim) - 1U),
-      hazard_at_(2 * static_cast<std::size_t>(dim)),
-      inverse_hazard_at_(hazard_at_ + 1),
-      none_at_(hazard_at_ + 2),
-      cumulated_at_(none_at_ + 1),
-      inverse_width_at_(cumulated_at_ + static_cast<std::size_t>(std::max(dim, kNarrowWalk))),
-      none_after_at_(inverse_width_at_ + static_cast<std::size_t>(dim)),
-      row_size_(none_after_at_ + static_cast<std::size_t>(dim)),
+      layout_(dim <= kNarrowWalk ? kSmallRows : RowLayout::for_slots(static_cast<std::size_t>(dim))),
       // A spike stays in the ring until its PSP has ended and its neuron woke up; per neuron that
       // is at most the PSP memory plus one (psp_memory_suffices). Plus the tail's sentinel.
       ring_time_(std::bit_ceil(static_cast<std::size_t>(dim) * (kPspMemory + 2) + 1)),
       ring_neuron_(ring_time_.size()),
       wrap_(ring_time_.size() - 1),
       psp_count_(static_cast<std::size_t>(dim)),
-      direct_row_(row_size_) {
+      direct_row_(layout_.size) {
     if (use_table_) {
         const std::size_t rows = std::size_t{1} << dim;
-        table_.resize(rows * row_size_);
+        table_.resize(rows * layout_.size);
         table_stamp_.assign(rows, 0);
     }
 }
 
 std::uint32_t EventDrivenSampler::draw_walk(const double* row, std::uint32_t candidates, double p_none,
                                             double u, Rng& rng) const {
-    const double* p = row + dim_;
+    const double* p = row + layout_.slots;
     std::uint32_t spiking = 0;
     while (true) {
         const double target = u * (1.0 - p_none);
@@ -132,7 +150,7 @@ std::uint32_t EventDrivenSampler::draw_walk(const double* row, std::uint32_t can
 
 std::uint32_t EventDrivenSampler::draw_spiking_set_general(const double* row, std::uint32_t awake_mask,
                                                            Rng& rng) const {
-    const double* p = row + dim_;
+    const double* p = row + layout_.slots;
     const double u = rng.uniform();
     double p_none = 1.0;
     for (std::uint32_t m = awake_mask; m != 0; m &= m - 1) p_none *= 1.0 - p[std::countr_zero(m)];
@@ -173,7 +191,7 @@ void EventDrivenSampler::fill_table() {
         for (std::size_t i = 0; i < dim; ++i) u[i] = parent[i] + w(static_cast<Eigen::Index>(i), high);
     }
     for (std::size_t mask = 0; mask < rows; ++mask) {
-        rates_from_membrane(&table_[mask * row_size_], static_cast<std::uint32_t>(mask), &membranes_[mask * dim]);
+        rates_from_membrane(&table_[mask * layout_.size], static_cast<std::uint32_t>(mask), &membranes_[mask * dim]);
         table_stamp_[mask] = stamp_;
     }
 }
@@ -181,11 +199,11 @@ void EventDrivenSampler::fill_table() {
 void EventDrivenSampler::rates_from_membrane(double* row, std::uint32_t psp_mask, const double* membrane) const {
     // Multiplying by 1 for a neuron outside the walk leaves every value bitwise unchanged.
     double* h = row;
-    double* p = row + dim_;
+    double* p = row + layout_.slots;
     const std::uint32_t without_psp = ~psp_mask & all_mask_;
     // A neuron with a PSP of its own is refractory unless PSPs outlast refractoriness.
     const std::uint32_t can_be_awake = psp_end_ <= wake_after_ ? without_psp : all_mask_;
-    std::fill(row, row + 2 * dim_, std::numeric_limits<double>::quiet_NaN());
+    std::fill(row, row + 2 * layout_.slots, std::numeric_limits<double>::quiet_NaN());
     for (std::uint32_t m = can_be_awake; m != 0; m &= m - 1) {
         const int i = std::countr_zero(m);
         probability_and_hazard(membrane[i] - log_t_ref_, p[i], h[i]);
@@ -210,21 +228,21 @@ void EventDrivenSampler::rates_from_membrane(double* row, std::uint32_t psp_mask
         below += width;
         hazard += walk_h[i];
         none *= 1.0 - walk_p[i];
-        row[cumulated_at_ + i] = below;
-        row[inverse_width_at_ + i] = 1.0 / width;  // inf outside the walk, never used there
+        row[layout_.cumulated_at + i] = below;
+        row[layout_.inverse_width_at + i] = 1.0 / width;  // inf outside the walk, never used there
         double none_after = 1.0;
         for (int j = i + 1; j < dim_; ++j) none_after *= 1.0 - walk_p[j];
-        row[none_after_at_ + i] = none_after;
+        row[layout_.none_after_at + i] = none_after;
     }
-    for (int i = dim_; i < kNarrowWalk; ++i) row[cumulated_at_ + i] = std::numeric_limits<double>::infinity();
-    row[hazard_at_] = hazard;
-    row[inverse_hazard_at_] = 1.0 / hazard;
-    row[none_at_] = none;
+    for (int i = dim_; i < kNarrowWalk; ++i) row[layout_.cumulated_at + i] = std::numeric_limits<double>::infinity();
+    row[layout_.hazard_at] = hazard;
+    row[layout_.inverse_hazard_at] = 1.0 / hazard;
+    row[layout_.none_at] = none;
 }
 
-template <int kLaneWidth>
+template <int kLaneWidth, bool kSmall>
 [[gnu::always_inline]] inline std::uint32_t EventDrivenSampler::draw_spiking_set(
-    const double* row, std::uint32_t awake_mask, std::uint32_t psp_mask, Rng& rng) const {
+    const double* row, std::uint32_t awake_mask, std::uint32_t psp_mask, std::uint32_t all, int dim, Rng& rng) const {
     // Independent Bernoullis over the awake neurons, conditioned on at least one. The first
     // spiker i has probability p_i Π_{awake j<i}(1 − p_j) / (1 − Π_awake(1 − p_j)): walk the
     // awake neurons until the cumulated probability passes u·(1 − P(none)). Where u fell within
@@ -232,7 +250,7 @@ template <int kLaneWidth>
     // decides whether any later awake neuron fires too (rarely: p ≈ 1/t_ref each); if so, the
     // first of those is drawn the same way from a fresh uniform, and so on (draw_walk).
     // The out-of-line parts draw from a copy of the generator (see ExponentialZiggurat).
-    if (awake_mask != (~psp_mask & all_mask_)) {
+    if (awake_mask != (~psp_mask & all)) {
         Rng scratch = rng;
         const std::uint32_t spiking = draw_spiking_set_general(row, awake_mask, scratch);
         rng = scratch;
@@ -240,11 +258,12 @@ template <int kLaneWidth>
     }
     // The awake neurons are those without PSP: the row holds their walk. Its cumulated
     // probabilities never decrease, so the first spiker is the number of them ≤ the target.
+    const RowLayout& layout = row_layout<kSmall>();
     double u = rng.uniform();
-    const double* cumulated = row + cumulated_at_;
-    const double target = u * (1.0 - row[none_at_]);
+    const double* cumulated = row + layout.cumulated_at;
+    const double target = u * (1.0 - row[layout.none_at]);
     int first = 0;
-    if (dim_ <= kNarrowWalk) {
+    if (kSmall || dim <= kNarrowWalk) {
         typename Lanes<kLaneWidth>::Mask below{};  // −1 per lane and cumulated value ≤ target
         for (int i = 0; i < kNarrowWalk; i += kLaneWidth) {
             typename Lanes<kLaneWidth>::Block c;
@@ -253,16 +272,16 @@ template <int kLaneWidth>
         }
         for (int lane = 0; lane < kLaneWidth; ++lane) first -= static_cast<int>(below[lane]);
     } else {
-        for (int i = 0; i < dim_; ++i) first += cumulated[i] <= target ? 1 : 0;
+        for (int i = 0; i < dim; ++i) first += cumulated[i] <= target ? 1 : 0;
     }
-    if (first < dim_) {
-        u = std::clamp(1.0 - (cumulated[first] - target) * row[inverse_width_at_ + first], 0.0,
+    if (first < dim) {
+        u = std::clamp(1.0 - (cumulated[first] - target) * row[layout.inverse_width_at + first], 0.0,
                        std::nextafter(1.0, 0.0));
     } else {
         first = 31 - std::countl_zero(awake_mask);  // rounding, as in draw_walk
     }
     const std::uint32_t spiking = 1U << first;
-    const double p_none = row[none_after_at_ + first];
+    const double p_none = row[layout.none_after_at + first];
     if (u < p_none) return spiking;
     const double u_later = rng.uniform();
     Rng scratch = rng;
@@ -281,50 +300,61 @@ void EventDrivenSampler::run(const Matrix& w, const Vector& b, std::int64_t dura
         // rows) fill the table at once, short ones only the rows they meet.
         if ((std::int64_t{1} << dim_) * kStepsPerEagerRow <= duration) fill_table();
     }
-    if (use_table_ && wake_follows_psp_) {
-        run_lanes<true, true>(duration, rng, stats);
+    const bool small = dim_ <= kNarrowWalk;
+    if (use_table_ && small) {
+        if (wake_follows_psp_) {
+            run_lanes<true, true, true>(duration, rng, stats);
+        } else {
+            run_lanes<true, true, false>(duration, rng, stats);
+        }
     } else if (use_table_) {
-        run_lanes<true, false>(duration, rng, stats);
+        if (wake_follows_psp_) {
+            run_lanes<true, false, true>(duration, rng, stats);
+        } else {
+            run_lanes<true, false, false>(duration, rng, stats);
+        }
     } else if (wake_follows_psp_) {
-        run_lanes<false, true>(duration, rng, stats);
+        run_lanes<false, false, true>(duration, rng, stats);
     } else {
-        run_lanes<false, false>(duration, rng, stats);
+        run_lanes<false, false, false>(duration, rng, stats);
     }
 }
 
-template <bool kTable, bool kWakeFollowsPsp>
+template <bool kTable, bool kSmall, bool kWakeFollowsPsp>
 void EventDrivenSampler::run_lanes(std::int64_t duration, Rng& rng, SpikeStatistics& stats) {
 #if SR_SSN_WIDE_LANES
     if (wide_lanes_) {
-        run_wide<kTable, kWakeFollowsPsp>(duration, rng, stats);
+        run_wide<kTable, kSmall, kWakeFollowsPsp>(duration, rng, stats);
         return;
     }
 #endif
-    run_narrow<kTable, kWakeFollowsPsp>(duration, rng, stats);
+    run_narrow<kTable, kSmall, kWakeFollowsPsp>(duration, rng, stats);
 }
 
-template <bool kTable, bool kWakeFollowsPsp>
+template <bool kTable, bool kSmall, bool kWakeFollowsPsp>
 void EventDrivenSampler::run_narrow(std::int64_t duration, Rng& rng, SpikeStatistics& stats) {
-    run_loop<kTable, kWakeFollowsPsp, kNarrowLanes>(duration, rng, stats);
+    run_loop<kTable, kSmall, kWakeFollowsPsp, kNarrowLanes>(duration, rng, stats);
 }
 
 #if SR_SSN_WIDE_LANES
-template <bool kTable, bool kWakeFollowsPsp>
+template <bool kTable, bool kSmall, bool kWakeFollowsPsp>
 SR_SSN_WIDE_TARGET void EventDrivenSampler::run_wide(std::int64_t duration, Rng& rng, SpikeStatistics& stats) {
-    run_loop<kTable, kWakeFollowsPsp, kWideLanes>(duration, rng, stats);
+    run_loop<kTable, kSmall, kWakeFollowsPsp, kWideLanes>(duration, rng, stats);
 }
 #endif
 
-template <bool kTable, bool kWakeFollowsPsp, int kLaneWidth>
+template <bool kTable, bool kSmall, bool kWakeFollowsPsp, int kLaneWidth>
 [[gnu::always_inline]] inline void EventDrivenSampler::run_loop(std::int64_t duration, Rng& caller_rng,
                                                                 SpikeStatistics& stats) {
     // A copy, kept in registers: through the reference every draw reloaded the state.
     Rng rng = caller_rng;
     // The state lives in locals so that it stays in registers across the statistics' stores.
-    const std::size_t stride = row_size_;
-    const std::size_t hazard_at = hazard_at_;
-    const std::size_t inverse_hazard_at = inverse_hazard_at_;
+    const RowLayout& layout = row_layout<kSmall>();
+    const std::size_t stride = layout.size;
+    const std::size_t hazard_at = layout.hazard_at;
+    const std::size_t inverse_hazard_at = layout.inverse_hazard_at;
     const std::uint32_t all = all_mask_;
+    const int dim = dim_;
     std::uint32_t psp_mask = 0;     // bit j set while neuron j has a PSP
     std::uint32_t awake_mask = all;  // bit i set when neuron i is not refractory (general layout)
     if constexpr (!kTable) std::fill(psp_count_.begin(), psp_count_.end(), 0);
@@ -466,7 +496,7 @@ template <bool kTable, bool kWakeFollowsPsp, int kLaneWidth>
         if constexpr (kWakeFollowsPsp) awake = ~psp_mask & all & ~(t == now ? asleep_now : 0U);
         // Nobody awake only if a budget rounded away in the credited step: then no spike, and
         // the clock restarts with a fresh budget.
-        std::uint32_t spiking = awake != 0 ? draw_spiking_set<kLaneWidth>(row, awake, psp_mask, rng) : 0;
+        std::uint32_t spiking = awake != 0 ? draw_spiking_set<kLaneWidth, kSmall>(row, awake, psp_mask, all, dim, rng) : 0;
         // The clock restarts at t + 1 with the rates of that step. PSPs ending there go before the
         // new ones start: a neuron whose PSP outlasts its refractory period by one step may
         // spike exactly when its previous PSP ends (the mask must not lose its new PSP).

@@ -60,33 +60,49 @@ public:
     void set_wide_lanes(bool wide) { wide_lanes_ = wide && wide_lanes_available(); }
 
 private:
+    // Where the rates of one PSP state sit in a row of `size` doubles: every neuron's hazard h_i
+    // (at 0) and spike probability p_i (at `slots`; NaN for neurons that cannot be awake in that
+    // state), and over the neurons without a PSP of their own, which are usually exactly the
+    // awake ones: Σ h and 1 / Σ h, Π (1 − p) (none), the first-spiker walk's cumulated
+    // probabilities and inverse widths per neuron and P(none of those after i fires)
+    // (none_after). The inverses turn divisions on the per-spike path into products. Networks
+    // of up to 8 neurons share one layout (kSmallRows), known at compile time in the event loop.
+    struct RowLayout {
+        std::size_t slots;
+        std::size_t hazard_at;
+        std::size_t inverse_hazard_at;
+        std::size_t none_at;
+        std::size_t cumulated_at;
+        std::size_t inverse_width_at;
+        std::size_t none_after_at;
+        std::size_t size;
+        static constexpr RowLayout for_slots(std::size_t slots);
+    };
+    static const RowLayout kSmallRows;
+    template <bool kSmall>
+    const RowLayout& row_layout() const;
+
     // The event loop, inlined into one function per lane width: run_narrow, and run_wide
-    // compiled for the CPUs that have the wide lanes.
-    template <bool kTable, bool kWakeFollowsPsp, int kLaneWidth>
+    // compiled for the CPUs that have the wide lanes. kSmall: the table has kSmallRows.
+    template <bool kTable, bool kSmall, bool kWakeFollowsPsp, int kLaneWidth>
     void run_loop(std::int64_t duration, Rng& rng, SpikeStatistics& stats);
-    template <bool kTable, bool kWakeFollowsPsp>
+    template <bool kTable, bool kSmall, bool kWakeFollowsPsp>
     void run_lanes(std::int64_t duration, Rng& rng, SpikeStatistics& stats);
-    template <bool kTable, bool kWakeFollowsPsp>
+    template <bool kTable, bool kSmall, bool kWakeFollowsPsp>
     void run_narrow(std::int64_t duration, Rng& rng, SpikeStatistics& stats);
 #if SR_SSN_WIDE_LANES
-    template <bool kTable, bool kWakeFollowsPsp>
+    template <bool kTable, bool kSmall, bool kWakeFollowsPsp>
     SR_SSN_WIDE_TARGET void run_wide(std::int64_t duration, Rng& rng, SpikeStatistics& stats);
 #endif
-    // The row of one PSP state: every neuron's hazard h_i (at 0) and spike probability p_i (at
-    // dim; NaN for neurons that cannot be awake in that state), and over the neurons without a PSP
-    // of their own, which are usually exactly the awake ones: Σ h and 1 / Σ h (hazard_at_,
-    // inverse_hazard_at_), Π (1 − p) (none_at_), the first-spiker walk's cumulated probabilities
-    // and inverse widths per neuron (cumulated_at_, inverse_width_at_) and P(none of those after
-    // i fires) (none_after_at_). The inverses turn divisions on the per-spike path into products.
     void compute_rates(double* row, std::uint32_t psp_mask) const;
     // compute_rates for every PSP mask, with the membrane potentials built up mask by mask.
     void fill_table();
     void rates_from_membrane(double* row, std::uint32_t psp_mask, const double* membrane) const;
     // The awake neurons firing at a spike step (at least one), as a bitmask. Inline: the
     // common case, where the row caches the walk; the others out of line.
-    template <int kLaneWidth>
+    template <int kLaneWidth, bool kSmall>
     std::uint32_t draw_spiking_set(const double* row, std::uint32_t awake_mask, std::uint32_t psp_mask,
-                                   Rng& rng) const;
+                                   std::uint32_t all, int dim, Rng& rng) const;
     std::uint32_t draw_spiking_set_general(const double* row, std::uint32_t awake_mask, Rng& rng) const;
     // The first spiker among `candidates` (P(none of them) = p_none) by the uniform u, then
     // while u says so the later ones.
@@ -104,13 +120,7 @@ private:
     // every mask met are cached for the current weights (filled lazily, invalidated by stamp).
     bool use_table_;
     std::uint32_t all_mask_;
-    std::size_t hazard_at_;
-    std::size_t inverse_hazard_at_;
-    std::size_t none_at_;
-    std::size_t cumulated_at_;
-    std::size_t inverse_width_at_;
-    std::size_t none_after_at_;
-    std::size_t row_size_;
+    RowLayout layout_;  // kSmallRows up to 8 neurons
 
     const Matrix* w_ = nullptr;
     const Vector* b_ = nullptr;
@@ -122,7 +132,7 @@ private:
 
     ExponentialZiggurat exponential_;
     std::vector<double> direct_row_;  // rates when not using the table
-    std::vector<double> table_;       // row_size_ doubles per PSP mask
+    std::vector<double> table_;       // layout_.size doubles per PSP mask
     std::vector<std::uint64_t> table_stamp_;
     std::vector<double> membranes_;  // fill_table's membrane potentials, dim per mask
     std::uint64_t stamp_ = 0;
