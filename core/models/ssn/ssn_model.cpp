@@ -82,7 +82,7 @@ ModelInfo make_info() {
 // Measured with bench_ssn on the development machine (docs/ssn.md): event-driven cost per spike
 // and fixed cost per epoch (hazard table refill, updates); spikes estimated from the typical rate
 // of a neuron being on half the time (t_ref · rate ≈ 0.5).
-constexpr double kSecondsPerSpike = 45e-9;
+constexpr double kSecondsPerSpike = 42e-9;
 constexpr double kSecondsPerEpoch = 10e-6;
 
 class SsnModel final : public Model {
