@@ -99,7 +99,8 @@ private:
     void fill_table();
     void rates_from_membrane(double* row, std::uint32_t psp_mask, const double* membrane) const;
     // The awake neurons firing at a spike step (at least one), as a bitmask. Inline: the
-    // common case, where the row caches the walk; the others out of line.
+    // common case, where the row caches the walk; the others out of line. `all` and `dim` are
+    // the event loop's copies of all_mask_ and dim_ (members would be reloaded per spike).
     template <int kLaneWidth, bool kSmall>
     std::uint32_t draw_spiking_set(const double* row, std::uint32_t awake_mask, std::uint32_t psp_mask,
                                    std::uint32_t all, int dim, Rng& rng) const;
