@@ -1,9 +1,9 @@
 #include "worker/wire.hpp"
 
+#include "core/byte_io.hpp"
+
 #include <cstdint>
-#include <cstring>
 #include <stdexcept>
-#include <type_traits>
 #include <unordered_map>
 
 namespace sr::wire {
@@ -11,47 +11,10 @@ namespace {
 
 enum class Record : std::uint8_t { started = 1, finished = 2, returned = 3 };
 
-class Writer {
-public:
-    explicit Writer(std::string& out) : out_(out) {}
-    template <typename T>
-        requires std::is_arithmetic_v<T>
-    Writer& put(T value) {
-        out_.append(reinterpret_cast<const char*>(&value), sizeof value);
-        return *this;
-    }
-    Writer& put(std::string_view text) {
-        put(static_cast<std::uint32_t>(text.size()));
-        out_.append(text);
-        return *this;
-    }
-
-private:
-    std::string& out_;
-};
-
-class Reader {
-public:
-    explicit Reader(std::string_view in) : in_(in) {}
-    bool done() const { return in_.empty(); }
-    template <typename T>
-        requires std::is_arithmetic_v<T>
-    T get() {
-        T value;
-        std::memcpy(&value, take(sizeof value).data(), sizeof value);
-        return value;
-    }
-    std::string text() { return std::string(take(get<std::uint32_t>())); }
-
-private:
-    std::string_view take(std::size_t n) {
-        if (n > in_.size()) throw std::runtime_error("truncated message from another rank");
-        const std::string_view part = in_.substr(0, n);
-        in_.remove_prefix(n);
-        return part;
-    }
-    std::string_view in_;
-};
+// Texts behind a u32 length; a truncated message throws.
+using Writer = ByteWriter<std::uint32_t>;
+using Reader = ByteReader<std::uint32_t>;
+constexpr const char* kTruncated = "truncated message from another rank";
 
 Outcome outcome_from(std::uint8_t code) {
     if (code > static_cast<std::uint8_t>(Outcome::interrupted)) throw std::runtime_error("bad outcome in message");
@@ -69,7 +32,7 @@ void append_job(std::string& message, const PackedJob& job) {
 
 std::vector<PackedJob> decode_jobs(std::string_view message) {
     std::vector<PackedJob> jobs;
-    Reader in(message);
+    Reader in(message, kTruncated);
     while (!in.done()) {
         PackedJob& job = jobs.emplace_back();
         job.id = in.get<std::int64_t>();
@@ -124,7 +87,7 @@ std::string encode_events(const PoolEvents& events) {
 
 PoolEvents decode_events(std::string_view message) {
     PoolEvents events;
-    Reader in(message);
+    Reader in(message, kTruncated);
     while (!in.done()) {
         switch (static_cast<Record>(in.get<std::uint8_t>())) {
             case Record::started: {

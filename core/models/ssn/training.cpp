@@ -1,7 +1,6 @@
 #include "core/models/ssn/training.hpp"
 
-#include <cstring>
-#include <type_traits>
+#include "core/byte_io.hpp"
 
 namespace sr::ssn {
 namespace {
@@ -21,112 +20,62 @@ constexpr char kCheckpointMagic[8] = {'S', 'R', 'S', 'S', 'N', 'C', 'K', '\0'};
 constexpr std::uint32_t kCheckpointVersion = 1;
 constexpr std::uint32_t kEndianMark = 0x01020304;
 
-class Writer {
-public:
-    template <class T>
-    void put(const T& value) {
-        static_assert(std::is_trivially_copyable_v<T>);
-        out_.append(reinterpret_cast<const char*>(&value), sizeof(T));
-    }
-    void put_bytes(const void* data, std::size_t size) {
-        put<std::uint64_t>(size);
-        out_.append(static_cast<const char*>(data), size);
-    }
-    void put_doubles(const double* data, std::size_t n) {
-        put<std::uint64_t>(n);
-        out_.append(reinterpret_cast<const char*>(data), n * sizeof(double));
-    }
-    void put_matrix(const Matrix& m) {
-        put<std::uint64_t>(static_cast<std::uint64_t>(m.rows()));
-        put<std::uint64_t>(static_cast<std::uint64_t>(m.cols()));
-        out_.append(reinterpret_cast<const char*>(m.data()), static_cast<std::size_t>(m.size()) * sizeof(double));
-    }
-    std::string take() { return std::move(out_); }
+using Writer = ByteWriter<std::uint64_t>;
+using Reader = ByteReader<std::uint64_t>;  // no error message: a bad file leaves ok() false
 
-private:
-    std::string out_;
-};
+void put_doubles(Writer& w, const double* data, std::size_t n) {
+    w.put<std::uint64_t>(n).put_raw(data, n * sizeof(double));
+}
 
-// Every read checks the remaining length; a failed read leaves ok() false for good.
-class Reader {
-public:
-    explicit Reader(std::string_view in) : in_(in) {}
-    bool ok() const { return ok_; }
-    bool at_end() const { return ok_ && pos_ == in_.size(); }
-    template <class T>
-    T get() {
-        static_assert(std::is_trivially_copyable_v<T>);
-        T value{};
-        if (take(&value, sizeof(T))) return value;
-        return T{};
-    }
-    std::string get_string() {
-        const auto n = get<std::uint64_t>();
-        if (!ok_ || n > in_.size() - pos_) return fail(), std::string{};
-        std::string s(in_.substr(pos_, n));
-        pos_ += n;
-        return s;
-    }
-    std::vector<double> get_doubles(std::uint64_t expected) {
-        const auto n = get<std::uint64_t>();
-        if (!ok_ || n != expected) return fail(), std::vector<double>{};
-        std::vector<double> v(n);
-        take(v.data(), n * sizeof(double));
-        return v;
-    }
-    Vector get_vector(std::uint64_t expected) {
-        const std::vector<double> v = get_doubles(expected);
-        return ok_ ? Vector(Eigen::Map<const Vector>(v.data(), static_cast<Eigen::Index>(v.size()))) : Vector();
-    }
-    Matrix get_matrix(std::uint64_t rows, std::uint64_t cols) {
-        const auto r = get<std::uint64_t>();
-        const auto c = get<std::uint64_t>();
-        if (!ok_ || r != rows || c != cols) return fail(), Matrix();
-        Matrix m(static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(c));
-        take(m.data(), r * c * sizeof(double));
-        return ok_ ? m : Matrix();
-    }
-    void fail() { ok_ = false; }
+void put_matrix(Writer& w, const Matrix& m) {
+    w.put<std::uint64_t>(static_cast<std::uint64_t>(m.rows())).put<std::uint64_t>(static_cast<std::uint64_t>(m.cols()));
+    w.put_raw(m.data(), static_cast<std::size_t>(m.size()) * sizeof(double));
+}
 
-private:
-    bool take(void* out, std::size_t size) {
-        if (!ok_ || size > in_.size() - pos_) {
-            ok_ = false;
-            return false;
-        }
-        std::memcpy(out, in_.data() + pos_, size);
-        pos_ += size;
-        return true;
-    }
-    std::string_view in_;
-    std::size_t pos_ = 0;
-    bool ok_ = true;
-};
+std::vector<double> get_doubles(Reader& r, std::uint64_t expected) {
+    if (r.get<std::uint64_t>() != expected || !r.ok()) return r.fail(), std::vector<double>{};
+    std::vector<double> v(expected);
+    return r.take(v.data(), expected * sizeof(double)) ? v : std::vector<double>{};
+}
+
+Vector get_vector(Reader& r, std::uint64_t expected) {
+    const std::vector<double> v = get_doubles(r, expected);
+    return r.ok() ? Vector(Eigen::Map<const Vector>(v.data(), static_cast<Eigen::Index>(v.size()))) : Vector();
+}
+
+Matrix get_matrix(Reader& r, std::uint64_t rows, std::uint64_t cols) {
+    const auto r_rows = r.get<std::uint64_t>();
+    const auto r_cols = r.get<std::uint64_t>();
+    if (!r.ok() || r_rows != rows || r_cols != cols) return r.fail(), Matrix();
+    Matrix m(static_cast<Eigen::Index>(rows), static_cast<Eigen::Index>(cols));
+    return r.take(m.data(), rows * cols * sizeof(double)) ? m : Matrix();
+}
 
 }  // namespace
 
 std::string encode_checkpoint(const TrainingState& state, std::string_view fingerprint) {
-    Writer w;
+    std::string out;
+    Writer w(out);
     for (const char c : kCheckpointMagic) w.put(c);
     w.put(kCheckpointVersion);
     w.put(kEndianMark);
-    w.put_bytes(fingerprint.data(), fingerprint.size());
+    w.put(fingerprint);
     w.put(state.epoch);
     w.put(state.simulated_steps);
     w.put(state.num_spikes);
     for (const std::uint64_t word : state.rng) w.put(word);
-    w.put_matrix(state.w);
-    w.put_doubles(state.b.data(), static_cast<std::size_t>(state.b.size()));
+    put_matrix(w, state.w);
+    put_doubles(w, state.b.data(), static_cast<std::size_t>(state.b.size()));
     w.put<std::uint64_t>(state.validations.size());
     for (const ValidationRecord& v : state.validations) {
         w.put(v.epoch);
         w.put(v.dkl);
         w.put(v.asym);
-        w.put_matrix(v.w);
-        w.put_doubles(v.b.data(), static_cast<std::size_t>(v.b.size()));
-        w.put_doubles(v.distr.data(), v.distr.size());
+        put_matrix(w, v.w);
+        put_doubles(w, v.b.data(), static_cast<std::size_t>(v.b.size()));
+        put_doubles(w, v.distr.data(), v.distr.size());
     }
-    return w.take();
+    return out;
 }
 
 std::optional<TrainingState> decode_checkpoint(std::string_view bytes, std::string_view fingerprint,
@@ -136,7 +85,7 @@ std::optional<TrainingState> decode_checkpoint(std::string_view bytes, std::stri
         if (r.get<char>() != c) return std::nullopt;
     }
     if (r.get<std::uint32_t>() != kCheckpointVersion || r.get<std::uint32_t>() != kEndianMark) return std::nullopt;
-    if (r.get_string() != fingerprint || !r.ok()) return std::nullopt;
+    if (r.text() != fingerprint || !r.ok()) return std::nullopt;
 
     const auto dim = static_cast<std::uint64_t>(config.dim);
     const std::uint64_t num_states = std::uint64_t{1} << config.dim;
@@ -145,8 +94,8 @@ std::optional<TrainingState> decode_checkpoint(std::string_view bytes, std::stri
     state.simulated_steps = r.get<std::int64_t>();
     state.num_spikes = r.get<std::int64_t>();
     for (std::uint64_t& word : state.rng) word = r.get<std::uint64_t>();
-    state.w = r.get_matrix(dim, dim);
-    state.b = r.get_vector(dim);
+    state.w = get_matrix(r, dim, dim);
+    state.b = get_vector(r, dim);
     const auto n = r.get<std::uint64_t>();
     if (!r.ok() || state.epoch < 0 || state.epoch > config.num_epochs || state.simulated_steps < 0 ||
         state.num_spikes < 0 || n > static_cast<std::uint64_t>(config.num_validations())) {
@@ -158,9 +107,9 @@ std::optional<TrainingState> decode_checkpoint(std::string_view bytes, std::stri
         v.epoch = r.get<std::int64_t>();
         v.dkl = r.get<double>();
         v.asym = r.get<double>();
-        v.w = r.get_matrix(dim, dim);
-        v.b = r.get_vector(dim);
-        v.distr = r.get_doubles(num_states);
+        v.w = get_matrix(r, dim, dim);
+        v.b = get_vector(r, dim);
+        v.distr = get_doubles(r, num_states);
         if (!r.ok() || v.epoch <= previous || v.epoch >= state.epoch || !config.is_validation_epoch(v.epoch)) {
             return std::nullopt;
         }
