@@ -15,9 +15,10 @@ template <class Length>
 class ByteWriter {
 public:
     explicit ByteWriter(std::string& out) : out_(out) {}
+    // Numbers only: a pointer or a view would be written as its own bytes, not what it shows.
     template <class T>
-        requires std::is_trivially_copyable_v<T>
-    ByteWriter& put(const T& value) {
+        requires std::is_arithmetic_v<T>
+    ByteWriter& put(T value) {
         out_.append(reinterpret_cast<const char*>(&value), sizeof(T));
         return *this;
     }
@@ -52,7 +53,7 @@ public:
         ok_ = false;
     }
     template <class T>
-        requires std::is_trivially_copyable_v<T>
+        requires std::is_arithmetic_v<T>
     T get() {
         T value{};
         take(&value, sizeof(T));

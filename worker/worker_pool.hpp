@@ -31,7 +31,7 @@ class WorkerPool {
 public:
     virtual ~WorkerPool() = default;
     virtual std::size_t workers() const = 0;
-    // Jobs the pool can take now: idle workers plus one prefetched job per worker.
+    // Jobs the pool can take now: up to queue_depth_for(recent job time) per worker, running or queued.
     virtual std::size_t free_slots() const = 0;
     virtual void submit(const PackedJob& job) = 0;
     // Waits at most `timeout` for something to happen.

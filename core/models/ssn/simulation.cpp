@@ -101,7 +101,7 @@ EventDrivenSampler::EventDrivenSampler(int dim, int t_ref, double tau_syn)
       psp_end_(psp_end_offset(tau_syn)),
       wake_after_(static_cast<std::int64_t>(t_ref) + 1),
       wake_follows_psp_(wake_after_ - psp_end_ == 0 || wake_after_ - psp_end_ == 1),
-      use_table_(dim <= kTableMaxDim && psp_end_offset(tau_syn) <= t_ref + 2),
+      use_table_(dim <= kTableMaxDim && psp_end_ <= t_ref + 2),
       all_mask_((1U << dim) - 1U),
       layout_(dim <= kNarrowWalk ? kSmallRows : RowLayout::for_slots(static_cast<std::size_t>(dim))),
       // A spike stays in the ring until its PSP has ended and its neuron woke up; per neuron that
@@ -328,11 +328,6 @@ void EventDrivenSampler::run_lanes(std::int64_t duration, Rng& rng, SpikeStatist
         return;
     }
 #endif
-    run_narrow<kTable, kSmall, kWakeFollowsPsp>(duration, rng, stats);
-}
-
-template <bool kTable, bool kSmall, bool kWakeFollowsPsp>
-void EventDrivenSampler::run_narrow(std::int64_t duration, Rng& rng, SpikeStatistics& stats) {
     run_loop<kTable, kSmall, kWakeFollowsPsp, kNarrowLanes>(duration, rng, stats);
 }
 

@@ -82,14 +82,13 @@ private:
     template <bool kSmall>
     const RowLayout& row_layout() const;
 
-    // The event loop, inlined into one function per lane width: run_narrow, and run_wide
-    // compiled for the CPUs that have the wide lanes. kSmall: the table has kSmallRows.
+    // The event loop, inlined into one function per lane width: run_lanes (2 lanes), which
+    // hands over to run_wide, compiled for the CPUs that have the wide lanes, where they are
+    // available. kSmall: the table has kSmallRows.
     template <bool kTable, bool kSmall, bool kWakeFollowsPsp, int kLaneWidth>
     void run_loop(std::int64_t duration, Rng& rng, SpikeStatistics& stats);
     template <bool kTable, bool kSmall, bool kWakeFollowsPsp>
     void run_lanes(std::int64_t duration, Rng& rng, SpikeStatistics& stats);
-    template <bool kTable, bool kSmall, bool kWakeFollowsPsp>
-    void run_narrow(std::int64_t duration, Rng& rng, SpikeStatistics& stats);
 #if SR_SSN_WIDE_LANES
     template <bool kTable, bool kSmall, bool kWakeFollowsPsp>
     SR_SSN_WIDE_TARGET void run_wide(std::int64_t duration, Rng& rng, SpikeStatistics& stats);
