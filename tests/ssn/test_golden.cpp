@@ -44,11 +44,11 @@ protected:
     const nlohmann::json& c() const { return cases().at(GetParam()); }
 
     // Replays the reference's spike list through the accumulator both simulators feed.
-    SpikeStatistics replay() const {
+    SpikeStatistics replay(StateSampling sampling = StateSampling::on) const {
         const int dim = c().at("dim");
         const int t_ref = c().at("t_ref");
         SpikeStatistics stats(dim, t_ref, c().at("num_last_spikes"), {c().at("tau_stdp").get<double>()});
-        stats.reset(c().at("duration").get<std::int64_t>());
+        stats.reset(c().at("duration").get<std::int64_t>(), sampling);
         for (const auto& spike : c().at("spikes")) {
             stats.add_spike(spike.at(0).get<std::int64_t>(), spike.at(1).get<int>());
         }
@@ -78,6 +78,17 @@ TEST_P(GoldenCase, StateSamplesAndRates) {
     expect_near(coact, to_matrix(c().at("coact")), "coact");
     expect_near(as_std(marginals), to_std_vector(c().at("marginals")), "marginals");
     expect_near(as_std(spike_rates(stats, c().at("t_ref"))), to_std_vector(c().at("rates")), "rates");
+}
+
+// Training epochs skip the state samples; everything else must stay bitwise the same.
+TEST_P(GoldenCase, WithoutStateSamplesTheSamePairSumsAndCounts) {
+    const SpikeStatistics sampled = replay(StateSampling::on);
+    const SpikeStatistics unsampled = replay(StateSampling::off);
+    EXPECT_EQ(unsampled.num_state_samples(), 0);
+    EXPECT_EQ(unsampled.state_counts(), std::vector<std::int64_t>(sampled.state_counts().size(), 0));
+    EXPECT_EQ(unsampled.spike_counts(), sampled.spike_counts());
+    EXPECT_EQ(unsampled.num_spikes(), sampled.num_spikes());
+    EXPECT_EQ(unsampled.pair_sums(0), sampled.pair_sums(0));
 }
 
 TEST_P(GoldenCase, BoltzmannStatistics) {

@@ -26,11 +26,12 @@ SpikeStatistics::SpikeStatistics(int dim, int t_ref, int stdp_num_last_spikes,
     for (int i = 0; i < dim; ++i) state_weight_[i] = static_cast<double>(std::uint32_t{1} << state_bit(i, dim));
 }
 
-void SpikeStatistics::reset(std::int64_t duration) {
+void SpikeStatistics::reset(std::int64_t duration, StateSampling sampling) {
     duration_ = duration;
     num_spikes_ = 0;
     // np.arange(0, duration, t_ref / 2): ceil(duration / (t_ref / 2)) sample times.
-    num_samples_ = (2 * duration + t_ref_ - 1) / t_ref_;
+    sample_states_ = sampling == StateSampling::on;
+    num_samples_ = sample_states_ ? (2 * duration + t_ref_ - 1) / t_ref_ : 0;
     std::fill(spike_counts_.begin(), spike_counts_.end(), 0);
     std::fill(state_counts_.begin(), state_counts_.end(), 0);
     for (Matrix& m : pair_sums_) m.setZero();
@@ -54,7 +55,7 @@ void SpikeStatistics::finish() {
     // After the last on-period has ended every neuron is off: the samples up to then one by
     // one, the rest in one go (state 0).
     const double last = *std::max_element(last_spike_.begin(), last_spike_.end());
-    if (last >= 0.0) {
+    if (sample_states_ && last >= 0.0) {
         count_samples_through<kNarrowLanes, 0>(std::min(duration_ - 1, static_cast<std::int64_t>(last) + t_ref_));
     }
     state_counts_[0] += num_samples_ - next_sample_;

@@ -15,13 +15,17 @@
 
 namespace sr::ssn {
 
+// Whether an epoch samples network states (training epochs need only pair sums and counts).
+enum class StateSampling { on, off };
+
 class SpikeStatistics {
 public:
     // `stdp_widths`: the kernel widths (tau) in use; pair sums are kept per width.
     SpikeStatistics(int dim, int t_ref, int stdp_num_last_spikes, std::vector<double> stdp_widths);
 
-    // Starts an epoch of `duration` steps: clears all sums.
-    void reset(std::int64_t duration);
+    // Starts an epoch of `duration` steps: clears all sums. With StateSampling::off the epoch
+    // has no state samples (num_state_samples() is 0), which saves their cost per spike.
+    void reset(std::int64_t duration, StateSampling sampling = StateSampling::on);
 
     // One spike; calls must come in emission order.
     void add_spike(std::int64_t t, int neuron) { add_spike_lanes<kNarrowLanes>(t, neuron); }
@@ -116,6 +120,7 @@ private:
 
     // State histogram: samples are counted lazily, up to each new spike. last_spike_[neuron]
     // (−inf: none; padded like recent_) and state_weight_ = 2^state_bit (0 in the padding).
+    bool sample_states_ = true;
     std::int64_t next_sample_ = 0;             // index k of the next sample to count
     std::int64_t next_sample_twice_time_ = 0;  // its time k·t_ref/2, doubled to stay integer
     double t_ref_real_;
@@ -185,7 +190,7 @@ template <int kLaneWidth, int kBlocks, bool kSingle>
 
     // State histogram: samples up to t do not see this spike yet. Its neuron's previous
     // on-period has always ended (refractoriness > t_ref): the last spike is all a state needs.
-    count_samples_through<kLaneWidth, kBlocks>(t);
+    if (sample_states_) count_samples_through<kLaneWidth, kBlocks>(t);
     if (now - last_spike_[neuron] <= t_ref_real_) throw_refractory_violation(t, neuron);
     last_spike_[neuron] = now;
     if constexpr (!kSingle) {

@@ -150,7 +150,8 @@ void Trainer::run_epoch(TrainingState& state) {
 
     Rng rng{0};
     rng.set_state(state.rng);
-    stats_.reset(duration);
+    // Only validation epochs use the sampled distribution (as in train_bm.py's callback).
+    stats_.reset(duration, validation ? StateSampling::on : StateSampling::off);
     if (path_ == SimulationPath::event_driven) {
         sampler_.run(state.w, state.b, duration, rng, stats_);
     } else {
