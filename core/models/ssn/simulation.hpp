@@ -96,7 +96,14 @@ private:
     void compute_rates(double* row, std::uint32_t psp_mask) const;
     // compute_rates for every PSP mask, with the membrane potentials built up mask by mask.
     void fill_table();
-    void rates_from_membrane(double* row, std::uint32_t psp_mask, const double* membrane) const;
+    // The neurons whose rates a row needs: those that can be awake in its PSP state.
+    std::uint32_t can_be_awake(std::uint32_t psp_mask) const;
+    // One neuron's hazard and spike probability in a row, from its membrane potential.
+    void neuron_rates(double* row, int neuron, double membrane) const;
+    // The row's sums and first-spiker walk over the neurons without PSP (see RowLayout), from
+    // their hazards and probabilities. kSmall: the row has kSmallRows.
+    template <bool kSmall>
+    void cache_walk(double* row, std::uint32_t psp_mask) const;
     // The awake neurons firing at a spike step (at least one), as a bitmask. Inline: the
     // common case, where the row caches the walk; the others out of line. `all` and `dim` are
     // the event loop's copies of all_mask_ and dim_ (members would be reloaded per spike).
