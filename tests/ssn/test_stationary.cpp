@@ -310,3 +310,58 @@ INSTANTIATE_TEST_SUITE_P(Shapes, LaneWidths,
 
 }  // namespace
 }  // namespace sr::ssn
+
+namespace sr::ssn {
+namespace {
+
+// In the layouts where a neuron wakes at most one step after its PSP ends, the event loop counts
+// the state samples from its PSP states; the statistics would count them from the spikes. Both
+// must give the same histogram (and the spikes must not change). t_ref 20 and 50 with the
+// published tau_syn = t_ref (one asleep step after each PSP), and tau_syn = t_ref + 1 (none).
+struct SpanLayout {
+    int t_ref;
+    double tau_syn;
+};
+
+class SpanStateCounting : public ::testing::TestWithParam<SpanLayout> {};
+
+TEST_P(SpanStateCounting, CountsTheStatesTheStatisticsCount) {
+    constexpr int dim = 7;
+    const int t_ref = GetParam().t_ref;
+    const std::int64_t duration = 20'000 * t_ref + 7;  // ends off the sample grid
+    Rng draw{11, 3};
+    Matrix w(dim, dim);
+    Vector b(dim);
+    for (int i = 0; i < dim; ++i) {
+        b[i] = draw.uniform() - 0.5;
+        for (int j = 0; j < dim; ++j) w(i, j) = i == j ? 0.0 : 1.6 * draw.uniform() - 0.8;
+    }
+    const auto run = [&](bool by_spans) {
+        SpikeStatistics stats(dim, t_ref, 1, {static_cast<double>(t_ref)});
+        stats.reset(duration);
+        EventDrivenSampler sampler(dim, t_ref, GetParam().tau_syn);
+        sampler.set_counts_states_by_spans(by_spans);
+        Rng rng{99, 2};
+        sampler.run(w, b, duration, rng, stats);
+        stats.finish();
+        return stats;
+    };
+    const SpikeStatistics spans = run(true);
+    const SpikeStatistics spikes = run(false);
+    EXPECT_GT(spans.num_spikes(), duration / t_ref);
+    EXPECT_EQ(spans.spike_counts(), spikes.spike_counts());
+    EXPECT_EQ(spans.num_state_samples(), spikes.num_state_samples());
+    EXPECT_EQ(spans.state_counts(), spikes.state_counts());
+    EXPECT_GT(spans.state_counts()[0], 0);
+    EXPECT_GT(spans.state_counts().back(), 0);  // all on: the asleep step counts too
+}
+
+INSTANTIATE_TEST_SUITE_P(Layouts, SpanStateCounting,
+                         ::testing::Values(SpanLayout{20, 20.0}, SpanLayout{50, 50.0}, SpanLayout{20, 21.0}),
+                         [](const auto& info) {
+                             return "t_ref" + std::to_string(info.param.t_ref) + "_tau_syn" +
+                                    std::to_string(static_cast<int>(info.param.tau_syn));
+                         });
+
+}  // namespace
+}  // namespace sr::ssn

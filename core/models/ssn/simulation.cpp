@@ -17,6 +17,9 @@ constexpr int kTableMaxDim = 12;
 constexpr int kNarrowWalk = 8;
 // Steps per table row from which an epoch fills the whole table up front.
 constexpr std::int64_t kStepsPerEagerRow = 64;
+// Epochs this long or longer leave the state samples to the statistics (run_loop's count is
+// exact below).
+constexpr std::int64_t kMaxSpanCountedDuration = std::int64_t{1} << 40;
 
 // Spike probability p = σ(x) and hazard h = −ln(1 − p) = ln(1 + eˣ) from one exponential,
 // written to stay finite for large |x|.
@@ -337,12 +340,22 @@ void EventDrivenSampler::run(const Matrix& w, const Vector& b, std::int64_t dura
         if ((std::int64_t{1} << dim_) * kStepsPerEagerRow <= duration) fill_table();
     }
     const bool small = dim_ <= kNarrowWalk;
-    if (use_table_ && small) {
-        if (wake_follows_psp_) {
-            run_lanes<true, true, true>(duration, rng, stats);
+    if (use_table_ && small && wake_follows_psp_) {
+        // The published layout. A neuron wakes at most one step after its PSP ends, so its
+        // on-period (t_spike, t_spike + t_ref] is its PSP plus at most that one step: the loop
+        // knows the network state on each of its spans and counts the samples there, instead
+        // of the statistics reconstructing them at every spike. Samples at half steps (odd
+        // t_ref) need the spikes.
+        if (!stats.samples_states()) {
+            run_lanes<true, true, true, StateCounting::none>(duration, rng, stats);
+        } else if (span_states_ && stats.t_ref() == wake_after_ - 1 && stats.t_ref() % 2 == 0 &&
+                   duration < kMaxSpanCountedDuration) {
+            run_lanes<true, true, true, StateCounting::by_spans>(duration, rng, stats, stats.count_states_by_mask());
         } else {
-            run_lanes<true, true, false>(duration, rng, stats);
+            run_lanes<true, true, true>(duration, rng, stats);
         }
+    } else if (use_table_ && small) {
+        run_lanes<true, true, false>(duration, rng, stats);
     } else if (use_table_) {
         if (wake_follows_psp_) {
             run_lanes<true, false, true>(duration, rng, stats);
@@ -356,27 +369,30 @@ void EventDrivenSampler::run(const Matrix& w, const Vector& b, std::int64_t dura
     }
 }
 
-template <bool kTable, bool kSmall, bool kWakeFollowsPsp>
-void EventDrivenSampler::run_lanes(std::int64_t duration, Rng& rng, SpikeStatistics& stats) {
+template <bool kTable, bool kSmall, bool kWakeFollowsPsp, EventDrivenSampler::StateCounting kStates>
+void EventDrivenSampler::run_lanes(std::int64_t duration, Rng& rng, SpikeStatistics& stats,
+                                   std::int64_t* state_counts) {
 #if SR_SSN_WIDE_LANES
     if (wide_lanes_) {
-        run_wide<kTable, kSmall, kWakeFollowsPsp>(duration, rng, stats);
+        run_wide<kTable, kSmall, kWakeFollowsPsp, kStates>(duration, rng, stats, state_counts);
         return;
     }
 #endif
-    run_loop<kTable, kSmall, kWakeFollowsPsp, kNarrowLanes>(duration, rng, stats);
+    run_loop<kTable, kSmall, kWakeFollowsPsp, kStates, kNarrowLanes>(duration, rng, stats, state_counts);
 }
 
 #if SR_SSN_WIDE_LANES
-template <bool kTable, bool kSmall, bool kWakeFollowsPsp>
-SR_SSN_WIDE_TARGET void EventDrivenSampler::run_wide(std::int64_t duration, Rng& rng, SpikeStatistics& stats) {
-    run_loop<kTable, kSmall, kWakeFollowsPsp, kWideLanes>(duration, rng, stats);
+template <bool kTable, bool kSmall, bool kWakeFollowsPsp, EventDrivenSampler::StateCounting kStates>
+SR_SSN_WIDE_TARGET void EventDrivenSampler::run_wide(std::int64_t duration, Rng& rng, SpikeStatistics& stats,
+                                                     std::int64_t* state_counts) {
+    run_loop<kTable, kSmall, kWakeFollowsPsp, kStates, kWideLanes>(duration, rng, stats, state_counts);
 }
 #endif
 
-template <bool kTable, bool kSmall, bool kWakeFollowsPsp, int kLaneWidth>
+template <bool kTable, bool kSmall, bool kWakeFollowsPsp, EventDrivenSampler::StateCounting kStates, int kLaneWidth>
 [[gnu::always_inline]] inline void EventDrivenSampler::run_loop(std::int64_t duration, Rng& caller_rng,
-                                                                SpikeStatistics& stats) {
+                                                                SpikeStatistics& stats,
+                                                                std::int64_t* state_counts) {
     // A copy, kept in registers: through the reference every draw reloaded the state.
     Rng rng = caller_rng;
     // The state lives in locals so that it stays in registers across the statistics' stores.
@@ -488,6 +504,24 @@ template <bool kTable, bool kSmall, bool kWakeFollowsPsp, int kLaneWidth>
     };
     set_hazard(row);
 
+    // The state samples (every t_ref / 2 steps; the next one at next_sample ≥ now) at the
+    // steps [now, end): on is every neuron with a PSP, plus at step `now` the neurons between
+    // PSP end and wake-up (asleep_now). The count is branch-free (whether a sample falls into a
+    // span is a coin flip) and exact: (x + ½) / spacing lies at least ½ / spacing from an integer.
+    const std::int64_t sample_spacing = wake_after / 2;
+    const double inverse_spacing = 1.0 / static_cast<double>(sample_spacing);
+    std::int64_t next_sample = 0;
+    const auto count_states = [&](std::int64_t end) {
+        const std::int64_t x = end - 1 - next_sample + sample_spacing;  // ≥ 1
+        const auto count = static_cast<std::int64_t>((static_cast<double>(x) + 0.5) * inverse_spacing);
+        state_counts[psp_mask] += count;
+        if (next_sample == now && asleep_now != 0) {  // rare: a sample in the one asleep step
+            --state_counts[psp_mask];
+            ++state_counts[psp_mask | asleep_now];
+        }
+        next_sample += count * sample_spacing;
+    };
+
     while (true) {
         const std::int64_t t_psp_end = next_psp_end;
         const std::int64_t tc = kWakeFollowsPsp ? t_psp_end : std::min(t_psp_end, next_wake);
@@ -496,6 +530,7 @@ template <bool kTable, bool kSmall, bool kWakeFollowsPsp, int kLaneWidth>
         const std::int64_t span = std::min(tc, duration) - now;
         const double span_hazard = total_h * static_cast<double>(span);
         if (budget > span_hazard) {
+            if constexpr (kStates == StateCounting::by_spans) count_states(std::min(tc, duration));
             if (tc >= duration) break;
             budget -= span_hazard;
             now = tc;
@@ -522,6 +557,7 @@ template <bool kTable, bool kSmall, bool kWakeFollowsPsp, int kLaneWidth>
         auto k = static_cast<std::int64_t>(steps);
         k += static_cast<double>(k) < steps;
         const std::int64_t t = now + std::clamp<std::int64_t>(k, 1, span) - 1;
+        if constexpr (kStates == StateCounting::by_spans) count_states(t + 1);
 
         std::uint32_t awake = awake_mask;
         if constexpr (kWakeFollowsPsp) {
@@ -541,7 +577,7 @@ template <bool kTable, bool kSmall, bool kWakeFollowsPsp, int kLaneWidth>
         while (spiking != 0) {  // ascending index, as the step loop emits them
             const int i = std::countr_zero(spiking);
             spiking &= spiking - 1;
-            stats.add_spike_lanes<kLaneWidth>(t, i);
+            stats.add_spike_lanes<kLaneWidth, kStates == StateCounting::by_statistics>(t, i);
             ring_time[tail & wrap] = t;
             ring_neuron[tail & wrap] = static_cast<std::uint8_t>(i);
             ring_time[++tail & wrap] = kNeverTime;

@@ -59,6 +59,11 @@ public:
     bool wide_lanes() const { return wide_lanes_; }
     void set_wide_lanes(bool wide) { wide_lanes_ = wide && wide_lanes_available(); }
 
+    // Whether run counts the state samples itself where the layout allows it (see run), rather
+    // than leaving them to the statistics. The same counts either way; the tests compare both.
+    bool counts_states_by_spans() const { return span_states_; }
+    void set_counts_states_by_spans(bool by_spans) { span_states_ = by_spans; }
+
 private:
     // Where the rates of one PSP state sit in a row of `size` doubles: every neuron's hazard h_i
     // (at 0) and spike probability p_i (at `slots`; NaN for neurons that cannot be awake in that
@@ -82,16 +87,20 @@ private:
     template <bool kSmall>
     const RowLayout& row_layout() const;
 
+    // Who counts the state samples: the statistics from the spikes, the event loop from the PSP
+    // states of its spans (see run), or nobody (the epoch samples no states).
+    enum class StateCounting { by_statistics, by_spans, none };
     // The event loop, inlined into one function per lane width: run_lanes (2 lanes), which
     // hands over to run_wide, compiled for the CPUs that have the wide lanes, where they are
-    // available. kSmall: the table has kSmallRows.
-    template <bool kTable, bool kSmall, bool kWakeFollowsPsp, int kLaneWidth>
-    void run_loop(std::int64_t duration, Rng& rng, SpikeStatistics& stats);
-    template <bool kTable, bool kSmall, bool kWakeFollowsPsp>
-    void run_lanes(std::int64_t duration, Rng& rng, SpikeStatistics& stats);
+    // available. kSmall: the table has kSmallRows. state_counts: where by_spans counts.
+    template <bool kTable, bool kSmall, bool kWakeFollowsPsp, StateCounting kStates, int kLaneWidth>
+    void run_loop(std::int64_t duration, Rng& rng, SpikeStatistics& stats, std::int64_t* state_counts);
+    template <bool kTable, bool kSmall, bool kWakeFollowsPsp, StateCounting kStates = StateCounting::by_statistics>
+    void run_lanes(std::int64_t duration, Rng& rng, SpikeStatistics& stats, std::int64_t* state_counts = nullptr);
 #if SR_SSN_WIDE_LANES
-    template <bool kTable, bool kSmall, bool kWakeFollowsPsp>
-    SR_SSN_WIDE_TARGET void run_wide(std::int64_t duration, Rng& rng, SpikeStatistics& stats);
+    template <bool kTable, bool kSmall, bool kWakeFollowsPsp, StateCounting kStates>
+    SR_SSN_WIDE_TARGET void run_wide(std::int64_t duration, Rng& rng, SpikeStatistics& stats,
+                                     std::int64_t* state_counts);
 #endif
     void compute_rates(double* row, std::uint32_t psp_mask) const;
     // compute_rates for every PSP mask, with the membrane potentials built up mask by mask.
@@ -118,6 +127,7 @@ private:
 
     int dim_;
     bool wide_lanes_ = wide_lanes_available();
+    bool span_states_ = true;
     double log_t_ref_;
     std::int64_t psp_end_;
     std::int64_t wake_after_;

@@ -31,6 +31,7 @@ void SpikeStatistics::reset(std::int64_t duration, StateSampling sampling) {
     num_spikes_ = 0;
     // np.arange(0, duration, t_ref / 2): ceil(duration / (t_ref / 2)) sample times.
     sample_states_ = sampling == StateSampling::on;
+    states_by_mask_ = false;
     num_samples_ = sample_states_ ? (2 * duration + t_ref_ - 1) / t_ref_ : 0;
     std::fill(spike_counts_.begin(), spike_counts_.end(), 0);
     std::fill(state_counts_.begin(), state_counts_.end(), 0);
@@ -51,7 +52,29 @@ void SpikeStatistics::add_spike_general(std::int64_t t, int neuron) {
     }
 }
 
+std::int64_t* SpikeStatistics::count_states_by_mask() {
+    if (!sample_states_) return nullptr;
+    sample_states_ = false;
+    states_by_mask_ = true;
+    mask_counts_.assign(state_counts_.size(), 0);  // allocated on first use
+    return mask_counts_.data();
+}
+
 void SpikeStatistics::finish() {
+    if (states_by_mask_) {
+        std::int64_t counted = 0;
+        for (std::size_t mask = 0; mask < mask_counts_.size(); ++mask) {
+            std::size_t state = 0;
+            for (int i = 0; i < dim_; ++i) state |= ((mask >> i) & 1U) << state_bit(i, dim_);
+            state_counts_[state] += mask_counts_[mask];
+            counted += mask_counts_[mask];
+        }
+        if (counted != num_samples_) {
+            throw std::logic_error("the simulator counted " + std::to_string(counted) + " state samples of " +
+                                   std::to_string(num_samples_));
+        }
+        next_sample_ = num_samples_;
+    }
     // After the last on-period has ended every neuron is off: the samples up to then one by
     // one, the rest in one go (state 0).
     const double last = *std::max_element(last_spike_.begin(), last_spike_.end());

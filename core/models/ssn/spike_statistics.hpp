@@ -30,10 +30,21 @@ public:
     // One spike; calls must come in emission order.
     void add_spike(std::int64_t t, int neuron) { add_spike_lanes<kNarrowLanes>(t, neuron); }
 
+    // For a simulator that knows the network state between its events (see
+    // EventDrivenSampler): after reset, it counts this epoch's state samples itself, into the
+    // returned array indexed by neuron bitmask (bit i: neuron i on; 2^dim entries, zeroed),
+    // instead of this class counting them from the spikes. finish() folds them into
+    // state_counts() and checks that every sample was counted once. Null when the epoch samples
+    // no states.
+    std::int64_t* count_states_by_mask();
+
     // Closes the state histogram at the end of the epoch; call once after the last spike.
     void finish();
 
     int dim() const { return dim_; }
+    int t_ref() const { return t_ref_; }
+    // Whether add_spike still counts this epoch's state samples.
+    bool samples_states() const { return sample_states_; }
     std::int64_t duration() const { return duration_; }
     std::int64_t num_spikes() const { return num_spikes_; }
     const std::vector<std::int64_t>& spike_counts() const { return spike_counts_; }
@@ -45,8 +56,9 @@ public:
     const Matrix& pair_sums(std::size_t width_index) const { return pair_sums_[width_index]; }
 
     // One spike, kLaneWidth lanes at a time in the published shape (see lanes.hpp: the wide
-    // width only inside functions compiled for it); the same sums at either width.
-    template <int kLaneWidth>
+    // width only inside functions compiled for it); the same sums at either width. Without
+    // kSampleStates, for a caller that counts the states itself or samples none.
+    template <int kLaneWidth, bool kSampleStates = true>
     inline void add_spike_lanes(std::int64_t t, int neuron);
 
 private:
@@ -57,7 +69,7 @@ private:
     // single remembered spike the pair sums read the last spike times the states use. Other
     // shapes take the same code with the counts read at run time (0), out of line.
     static constexpr int kSmallStride = 8;
-    template <int kLaneWidth, int kBlocks, bool kSingle>
+    template <int kLaneWidth, int kBlocks, bool kSingle, bool kSampleStates = true>
     void add_spike_blocks(std::int64_t t, int neuron);
     void add_spike_general(std::int64_t t, int neuron);
     template <int kLaneWidth, int kBlocks>
@@ -120,7 +132,9 @@ private:
 
     // State histogram: samples are counted lazily, up to each new spike. last_spike_[neuron]
     // (−inf: none; padded like recent_) and state_weight_ = 2^state_bit (0 in the padding).
-    bool sample_states_ = true;
+    bool sample_states_ = true;  // from the spikes, in add_spike
+    bool states_by_mask_ = false;  // by the simulator, into mask_counts_
+    std::vector<std::int64_t> mask_counts_;
     std::int64_t next_sample_ = 0;             // index k of the next sample to count
     std::int64_t next_sample_twice_time_ = 0;  // its time k·t_ref/2, doubled to stay integer
     double t_ref_real_;
@@ -145,16 +159,16 @@ void sampled_coactivation(const SpikeStatistics& stats, Matrix& coact, Vector& m
 
 // ---- inline hot path ----
 
-template <int kLaneWidth>
+template <int kLaneWidth, bool kSampleStates>
 [[gnu::always_inline]] inline void SpikeStatistics::add_spike_lanes(std::int64_t t, int neuron) {
     if (small_single_) {
-        add_spike_blocks<kLaneWidth, kSmallStride / kLaneWidth, true>(t, neuron);
+        add_spike_blocks<kLaneWidth, kSmallStride / kLaneWidth, true, kSampleStates>(t, neuron);
     } else {
         add_spike_general(t, neuron);
     }
 }
 
-template <int kLaneWidth, int kBlocks, bool kSingle>
+template <int kLaneWidth, int kBlocks, bool kSingle, bool kSampleStates>
 [[gnu::always_inline]] inline void SpikeStatistics::add_spike_blocks(std::int64_t t, int neuron) {
     using Block = typename Lanes<kLaneWidth>::Block;
     ++num_spikes_;
@@ -190,7 +204,9 @@ template <int kLaneWidth, int kBlocks, bool kSingle>
 
     // State histogram: samples up to t do not see this spike yet. Its neuron's previous
     // on-period has always ended (refractoriness > t_ref): the last spike is all a state needs.
-    if (sample_states_) count_samples_through<kLaneWidth, kBlocks>(t);
+    if constexpr (kSampleStates) {
+        if (sample_states_) count_samples_through<kLaneWidth, kBlocks>(t);
+    }
     if (now - last_spike_[neuron] <= t_ref_real_) throw_refractory_violation(t, neuron);
     last_spike_[neuron] = now;
     if constexpr (!kSingle) {
