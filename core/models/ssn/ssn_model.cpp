@@ -80,10 +80,12 @@ ModelInfo make_info() {
 }
 
 // Measured with bench_ssn on the development machine (docs/ssn.md): event-driven cost per spike
-// and fixed cost per epoch (hazard table refill, updates); spikes estimated from the typical rate
-// of a neuron being on half the time (t_ref · rate ≈ 0.5).
-constexpr double kSecondsPerSpike = 42e-9;
-constexpr double kSecondsPerEpoch = 10e-6;
+// in training epochs, and in validation epochs, which also sample the network state; fixed cost
+// per epoch (hazard table refill, updates). Spikes estimated from the typical rate of a neuron
+// being on half the time (t_ref · rate ≈ 0.5).
+constexpr double kSecondsPerTrainingSpike = 37e-9;
+constexpr double kSecondsPerValidationSpike = 41e-9;
+constexpr double kSecondsPerEpoch = 4e-6;
 
 class SsnModel final : public Model {
 public:
@@ -93,8 +95,11 @@ public:
 
     double estimate_cost(const Params& params) const override {
         const SsnConfig c = SsnConfig::from_params(params);
-        const double spikes = static_cast<double>(c.total_steps()) * c.dim * 0.5 / c.t_ref;
-        return spikes * kSecondsPerSpike + static_cast<double>(c.num_epochs) * kSecondsPerEpoch;
+        const double spikes_per_step = c.dim * 0.5 / c.t_ref;
+        const auto validation_steps = static_cast<double>(c.num_validations() * c.val_factor * c.epoch_steps());
+        const double training_steps = static_cast<double>(c.total_steps()) - validation_steps;
+        return spikes_per_step * (training_steps * kSecondsPerTrainingSpike + validation_steps * kSecondsPerValidationSpike) +
+               static_cast<double>(c.num_epochs) * kSecondsPerEpoch;
     }
 
     Result run(const Params& params, RunContext& context) const override {
