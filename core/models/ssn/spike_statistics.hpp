@@ -4,7 +4,8 @@
 //  - the nearest-spike pair sums behind the triangular STDP kernel,
 //  - spike counts (rates),
 //  - the histogram of network states sampled every t_ref/2 steps, a neuron being "on" during
-//    (t_spike, t_spike + t_ref].
+//    (t_spike, t_spike + t_ref] (in epochs that sample states; the event-driven sampler may
+//    count them itself, see count_states_by_mask).
 // Both simulation paths feed the same accumulator, and the fidelity tests feed it spike lists.
 #include "core/models/ssn/lanes.hpp"
 #include "core/models/ssn/types.hpp"
