@@ -1,16 +1,19 @@
 // bench_ssn: speed of the two ssn simulation paths and of full published jobs (single core).
 //   bench_ssn            all measurements (the two full jobs take a minute or so)
-//   bench_ssn --paths    only the steps/s comparison of the two paths
+//   bench_ssn --paths    only the steps/s comparison of the two paths and of the ways state
+//                        samples are counted
 // The reference (sal-code, numba) needs ≈ 0.9 µs per simulated step on this machine class.
 #include "core/models/ssn/setup.hpp"
 #include "core/models/ssn/simulation.hpp"
 #include "core/models/ssn/spike_statistics.hpp"
 #include "core/models/ssn/ssn_model.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <vector>
 
 namespace {
 
@@ -61,6 +64,43 @@ double steps_per_second(const sr::ssn::SsnConfig& config, std::int64_t steps, Si
     return static_cast<double>(steps) / cpu;
 }
 
+// Who counts the state samples, compared inside this process: on this shared machine separate
+// runs scatter by 10–30%, so the variants alternate in short runs and the per-round ratios are
+// reported. Baseline: the statistics count them from the spikes (as before session 5).
+void bench_state_counting(const sr::ssn::SsnConfig& config) {
+    constexpr std::int64_t kSteps = 2'000'000;
+    constexpr int kRounds = 60;
+    const sr::ssn::SsnProblem problem = sr::ssn::make_problem(config);
+    sr::ssn::SpikeStatistics stats(config.dim, config.t_ref, 1, {config.ws.tau_minus});
+    sr::ssn::EventDrivenSampler sampler(config.dim, config.t_ref, config.tau_syn);
+    sr::Rng rng{12345};
+    const auto time_run = [&](bool by_spans, sr::ssn::StateSampling sampling) {
+        sampler.set_counts_states_by_spans(by_spans);
+        const Stopwatch watch;
+        stats.reset(kSteps, sampling);
+        sampler.run(problem.w_init, problem.b_init, kSteps, rng, stats);
+        stats.finish();
+        return watch.cpu_seconds();
+    };
+    std::vector<double> spans;
+    std::vector<double> none;
+    double baseline_total = 0.0;
+    for (int round = 0; round < kRounds; ++round) {
+        const double baseline = time_run(false, sr::ssn::StateSampling::on);
+        spans.push_back(time_run(true, sr::ssn::StateSampling::on) / baseline);
+        none.push_back(time_run(true, sr::ssn::StateSampling::off) / baseline);
+        baseline_total += baseline;
+    }
+    const auto median = [](std::vector<double> v) {
+        std::sort(v.begin(), v.end());
+        return v[v.size() / 2];
+    };
+    std::printf("  state samples (%d alternating rounds of %lld steps; statistics' count %.2f ns/step): "
+                "counted by the event loop %.3f× the time, none (training epochs) %.3f× [median]\n",
+                kRounds, static_cast<long long>(kSteps), baseline_total / (kRounds * static_cast<double>(kSteps)) * 1e9,
+                median(spans), median(none));
+}
+
 void bench_job(const sr::Model& model, const char* name, sr::Params params) {
     const sr::ssn::SsnConfig config = sr::ssn::SsnConfig::from_params(params);
     const double steps = static_cast<double>(config.total_steps());
@@ -102,6 +142,7 @@ int main(int argc, char** argv) {
     std::printf("  time-stepped %.3g steps/s (%.1f ns/step), event-driven %.3g steps/s (%.2f ns/step)"
                 " [CPU time]: ratio %.0f×; vs reference %.0f×\n",
                 plain, 1e9 / plain, fast, 1e9 / fast, fast / plain, fast * kReferenceSecondsPerStep);
+    bench_state_counting(config);
     if (paths_only) return 0;
 
     std::printf("full published jobs (single core, first job of each change_params.py):\n");
