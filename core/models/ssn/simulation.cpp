@@ -179,11 +179,7 @@ void EventDrivenSampler::compute_rates(double* row, std::uint32_t psp_mask) cons
         const int i = std::countr_zero(m);
         neuron_rates(row, i, membrane[i]);
     }
-    if (layout_.slots == kSmallRows.slots) {
-        cache_walk<true>(row, psp_mask);
-    } else {
-        cache_walk<false>(row, psp_mask);
-    }
+    cache_walk(row, psp_mask);
 }
 
 void EventDrivenSampler::fill_table() {
@@ -206,31 +202,25 @@ void EventDrivenSampler::fill_table() {
     // which it can be awake: loops of fixed length instead of a loop over each mask's bits,
     // whose varying length mispredicted ~4 times per row. The other neurons' rates stay NaN
     // from the table's construction.
-    const bool own_psp_blocks = psp_end_ <= wake_after_;  // see can_be_awake
+    const bool own_psp_keeps_asleep = this->own_psp_keeps_asleep();
     for (std::size_t i = 0; i < dim; ++i) {
         const std::size_t low = (std::size_t{1} << i) - 1;
         // Masks without bit i: every k < rows / 2 with a zero inserted at bit i.
-        const std::size_t count = own_psp_blocks ? rows / 2 : rows;
+        const std::size_t count = own_psp_keeps_asleep ? rows / 2 : rows;
         for (std::size_t k = 0; k < count; ++k) {
-            const std::size_t mask = own_psp_blocks ? ((k & ~low) << 1) | (k & low) : k;
+            const std::size_t mask = own_psp_keeps_asleep ? ((k & ~low) << 1) | (k & low) : k;
             neuron_rates(&table_[mask * layout_.size], static_cast<int>(i), membranes_[mask * dim + i]);
         }
     }
-    const bool small = layout_.slots == kSmallRows.slots;
     for (std::size_t mask = 0; mask < rows; ++mask) {
-        double* row = &table_[mask * layout_.size];
-        if (small) {
-            cache_walk<true>(row, static_cast<std::uint32_t>(mask));
-        } else {
-            cache_walk<false>(row, static_cast<std::uint32_t>(mask));
-        }
+        cache_walk(&table_[mask * layout_.size], static_cast<std::uint32_t>(mask));
         table_stamp_[mask] = stamp_;
     }
 }
 
 std::uint32_t EventDrivenSampler::can_be_awake(std::uint32_t psp_mask) const {
     // A neuron with a PSP of its own is refractory unless PSPs outlast refractoriness.
-    return psp_end_ <= wake_after_ ? ~psp_mask & all_mask_ : all_mask_;
+    return own_psp_keeps_asleep() ? ~psp_mask & all_mask_ : all_mask_;
 }
 
 void EventDrivenSampler::neuron_rates(double* row, int neuron, double membrane) const {
@@ -238,8 +228,16 @@ void EventDrivenSampler::neuron_rates(double* row, int neuron, double membrane) 
                            row[static_cast<std::size_t>(neuron)]);
 }
 
-template <bool kSmall>
 void EventDrivenSampler::cache_walk(double* row, std::uint32_t psp_mask) const {
+    if (dim_ <= kNarrowWalk) {
+        cache_walk_in<true>(row, psp_mask);
+    } else {
+        cache_walk_in<false>(row, psp_mask);
+    }
+}
+
+template <bool kSmall>
+void EventDrivenSampler::cache_walk_in(double* row, std::uint32_t psp_mask) const {
     // Over the neurons without PSP, in ascending order as draw_spiking_set multiplies: the
     // summed hazard, P(none fires), the first-spiker walk and P(none after i fires). The others,
     // and the padding of small rows, take part with p = h = +0: adding 0 or multiplying by 1
@@ -508,7 +506,7 @@ template <bool kTable, bool kSmall, bool kWakeFollowsPsp, EventDrivenSampler::St
     // steps [now, end): on is every neuron with a PSP, plus at step `now` the neurons between
     // PSP end and wake-up (asleep_now). The count is branch-free (whether a sample falls into a
     // span is a coin flip) and exact: (x + ½) / spacing lies at least ½ / spacing from an integer.
-    const std::int64_t sample_spacing = wake_after / 2;
+    const std::int64_t sample_spacing = (wake_after - 1) / 2;  // t_ref / 2: even t_ref (see run)
     const double inverse_spacing = 1.0 / static_cast<double>(sample_spacing);
     std::int64_t next_sample = 0;
     const auto count_states = [&](std::int64_t end) {

@@ -59,9 +59,9 @@ public:
     bool wide_lanes() const { return wide_lanes_; }
     void set_wide_lanes(bool wide) { wide_lanes_ = wide && wide_lanes_available(); }
 
-    // Whether run counts the state samples itself where the layout allows it (see run), rather
-    // than leaving them to the statistics. The same counts either way; the tests compare both.
-    bool counts_states_by_spans() const { return span_states_; }
+    // Whether run counts the state samples itself where the layout allows it (see run; the
+    // default) or leaves them to the statistics. The same counts either way; the tests and the
+    // benchmark compare both.
     void set_counts_states_by_spans(bool by_spans) { span_states_ = by_spans; }
 
 private:
@@ -105,14 +105,17 @@ private:
     void compute_rates(double* row, std::uint32_t psp_mask) const;
     // compute_rates for every PSP mask, with the membrane potentials built up mask by mask.
     void fill_table();
+    // Whether a neuron's own PSP keeps it refractory (its PSP ends before it wakes up).
+    bool own_psp_keeps_asleep() const { return psp_end_ <= wake_after_; }
     // The neurons whose rates a row needs: those that can be awake in its PSP state.
     std::uint32_t can_be_awake(std::uint32_t psp_mask) const;
     // One neuron's hazard and spike probability in a row, from its membrane potential.
     void neuron_rates(double* row, int neuron, double membrane) const;
     // The row's sums and first-spiker walk over the neurons without PSP (see RowLayout), from
-    // their hazards and probabilities. kSmall: the row has kSmallRows.
-    template <bool kSmall>
+    // their hazards and probabilities; cache_walk_in for the row layout (kSmall: kSmallRows).
     void cache_walk(double* row, std::uint32_t psp_mask) const;
+    template <bool kSmall>
+    void cache_walk_in(double* row, std::uint32_t psp_mask) const;
     // The awake neurons firing at a spike step (at least one), as a bitmask. Inline: the
     // common case, where the row caches the walk; the others out of line. `all` and `dim` are
     // the event loop's copies of all_mask_ and dim_ (members would be reloaded per spike).

@@ -30,9 +30,8 @@ void SpikeStatistics::reset(std::int64_t duration, StateSampling sampling) {
     duration_ = duration;
     num_spikes_ = 0;
     // np.arange(0, duration, t_ref / 2): ceil(duration / (t_ref / 2)) sample times.
-    sample_states_ = sampling == StateSampling::on;
-    states_by_mask_ = false;
-    num_samples_ = sample_states_ ? (2 * duration + t_ref_ - 1) / t_ref_ : 0;
+    states_ = sampling == StateSampling::on ? StateCounter::spikes : StateCounter::nobody;
+    num_samples_ = sampling == StateSampling::on ? (2 * duration + t_ref_ - 1) / t_ref_ : 0;
     std::fill(spike_counts_.begin(), spike_counts_.end(), 0);
     std::fill(state_counts_.begin(), state_counts_.end(), 0);
     for (Matrix& m : pair_sums_) m.setZero();
@@ -53,15 +52,14 @@ void SpikeStatistics::add_spike_general(std::int64_t t, int neuron) {
 }
 
 std::int64_t* SpikeStatistics::count_states_by_mask() {
-    if (!sample_states_) return nullptr;
-    sample_states_ = false;
-    states_by_mask_ = true;
+    if (states_ != StateCounter::spikes) return nullptr;
+    states_ = StateCounter::simulator;
     mask_counts_.assign(state_counts_.size(), 0);  // allocated on first use
     return mask_counts_.data();
 }
 
 void SpikeStatistics::finish() {
-    if (states_by_mask_) {
+    if (states_ == StateCounter::simulator) {
         std::int64_t counted = 0;
         for (std::size_t mask = 0; mask < mask_counts_.size(); ++mask) {
             std::size_t state = 0;
@@ -78,7 +76,7 @@ void SpikeStatistics::finish() {
     // After the last on-period has ended every neuron is off: the samples up to then one by
     // one, the rest in one go (state 0).
     const double last = *std::max_element(last_spike_.begin(), last_spike_.end());
-    if (sample_states_ && last >= 0.0) {
+    if (states_ == StateCounter::spikes && last >= 0.0) {
         count_samples_through<kNarrowLanes, 0>(std::min(duration_ - 1, static_cast<std::int64_t>(last) + t_ref_));
     }
     state_counts_[0] += num_samples_ - next_sample_;

@@ -45,7 +45,7 @@ public:
     int dim() const { return dim_; }
     int t_ref() const { return t_ref_; }
     // Whether add_spike still counts this epoch's state samples.
-    bool samples_states() const { return sample_states_; }
+    bool samples_states() const { return states_ == StateCounter::spikes; }
     std::int64_t duration() const { return duration_; }
     std::int64_t num_spikes() const { return num_spikes_; }
     const std::vector<std::int64_t>& spike_counts() const { return spike_counts_; }
@@ -133,8 +133,10 @@ private:
 
     // State histogram: samples are counted lazily, up to each new spike. last_spike_[neuron]
     // (−inf: none; padded like recent_) and state_weight_ = 2^state_bit (0 in the padding).
-    bool sample_states_ = true;  // from the spikes, in add_spike
-    bool states_by_mask_ = false;  // by the simulator, into mask_counts_
+    // Who counts this epoch's state samples: add_spike from the spikes, the simulator into
+    // mask_counts_ (count_states_by_mask), or nobody (StateSampling::off).
+    enum class StateCounter { spikes, simulator, nobody };
+    StateCounter states_ = StateCounter::spikes;
     std::vector<std::int64_t> mask_counts_;
     std::int64_t next_sample_ = 0;             // index k of the next sample to count
     std::int64_t next_sample_twice_time_ = 0;  // its time k·t_ref/2, doubled to stay integer
@@ -206,7 +208,7 @@ template <int kLaneWidth, int kBlocks, bool kSingle, bool kSampleStates>
     // State histogram: samples up to t do not see this spike yet. Its neuron's previous
     // on-period has always ended (refractoriness > t_ref): the last spike is all a state needs.
     if constexpr (kSampleStates) {
-        if (sample_states_) count_samples_through<kLaneWidth, kBlocks>(t);
+        if (states_ == StateCounter::spikes) count_samples_through<kLaneWidth, kBlocks>(t);
     }
     if (now - last_spike_[neuron] <= t_ref_real_) throw_refractory_violation(t, neuron);
     last_spike_[neuron] = now;
