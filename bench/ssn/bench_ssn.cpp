@@ -101,7 +101,8 @@ void bench_state_counting(const sr::ssn::SsnConfig& config) {
                 median(spans), median(none));
 }
 
-void bench_job(const sr::Model& model, const char* name, sr::Params params) {
+// Runs one full job and prints its times; returns its CPU seconds.
+double bench_job(const sr::Model& model, const char* name, sr::Params params) {
     const sr::ssn::SsnConfig config = sr::ssn::SsnConfig::from_params(params);
     const double steps = static_cast<double>(config.total_steps());
     sr::RunContext context;
@@ -116,6 +117,7 @@ void bench_job(const sr::Model& model, const char* name, sr::Params params) {
                 name, steps, result.metrics.at("num_spikes"), cpu, cpu / steps * 1e9, wall, reference,
                 reference / cpu, model.estimate_cost(params), result.metrics.at("final_dkl"),
                 result.metrics.at("final_asym"));
+    return cpu;
 }
 
 }  // namespace
@@ -146,7 +148,7 @@ int main(int argc, char** argv) {
     if (paths_only) return 0;
 
     std::printf("full published jobs (single core, first job of each change_params.py):\n");
-    bench_job(*model, "syn_noise", params);
+    const double syn_cpu = bench_job(*model, "syn_noise", params);
     sr::Params plast = params;
     sr::set_path(plast, "num_epochs", 150001);
     sr::set_path(plast, "val_step", 2000);
@@ -155,6 +157,13 @@ int main(int argc, char** argv) {
     sr::set_path(plast, "init_noise", 0.2);
     sr::set_path(plast, "stdp.ws.noise", 0.0);
     sr::set_path(plast, "stdp.sal.noise", 0.0);
-    bench_job(*model, "plast_noise", plast);
+    const double plast_cpu = bench_job(*model, "plast_noise", plast);
+    // sweeps/ssn_noise.yaml: 240 jobs of each type (with and without SAL, 120 runs each).
+    constexpr double kJobsPerType = 240.0;
+    constexpr double kCores = 2.0;
+    const double sweep_cpu = kJobsPerType * (syn_cpu + plast_cpu);
+    std::printf("ssn_noise.yaml (240 jobs of each type), if each takes as long as these: %.2f CPU-hours, "
+                "%.2f h on %.0f cores\n",
+                sweep_cpu / 3600.0, sweep_cpu / 3600.0 / kCores, kCores);
     return 0;
 }
