@@ -89,6 +89,28 @@ TEST(SsnModel, PayloadShapesAndMetrics) {
     EXPECT_GT(model->estimate_cost(small_job(*model)), 0.0);
 }
 
+TEST(SsnModel, CostEstimatesFollowTheTargetsActivity) {
+    // Spikes simulated by full published syn_noise_sal jobs (sweeps/ssn_noise.yaml, measured in
+    // session 6): the distribution seed alone moves a job's length by 1.4×, and longest-first
+    // scheduling needs the estimates to see it. They are within 1% of the spike counts.
+    const ModelPtr model = make_ssn_model();
+    const auto cost = [&](int seed_distr) {
+        Params p = defaults(*model);
+        set_path(p, "lr.symm", 0.01);
+        set_path(p, "seed.distr", seed_distr);
+        return model->estimate_cost(p);
+    };
+    const double spikes_4322 = 1.99034e8;
+    const double spikes_4235 = 2.78658e8;
+    EXPECT_NEAR(cost(4235) / cost(4322), spikes_4235 / spikes_4322, 0.02 * spikes_4235 / spikes_4322);
+    // Beyond the enumerated sizes, the same dim-only estimate for every target.
+    Params big = defaults(*model);
+    set_path(big, "dim", 13);
+    Params other = big;
+    set_path(other, "seed.distr", 1);
+    EXPECT_EQ(model->estimate_cost(big), model->estimate_cost(other));
+}
+
 TEST(SsnModel, BitwiseReproducibleAndSeeded) {
     const ModelPtr model = make_ssn_model();
     RunContext context;
