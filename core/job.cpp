@@ -1,5 +1,7 @@
 #include "core/job.hpp"
 
+#include "sweep_runner_version.hpp"  // generated at build time: SWEEP_RUNNER_VERSION
+
 #include <chrono>
 #include <unistd.h>
 
