@@ -162,8 +162,8 @@ int main(int argc, char** argv) {
     constexpr double kJobsPerType = 240.0;
     constexpr double kCores = 2.0;
     const double sweep_cpu = kJobsPerType * (syn_cpu + plast_cpu);
-    std::printf("ssn_noise.yaml (240 jobs of each type), if each takes as long as these: %.2f CPU-hours, "
+    std::printf("ssn_noise.yaml (%.0f jobs of each type), if each takes as long as these: %.2f CPU-hours, "
                 "%.2f h on %.0f cores\n",
-                sweep_cpu / 3600.0, sweep_cpu / 3600.0 / kCores, kCores);
+                kJobsPerType, sweep_cpu / 3600.0, sweep_cpu / 3600.0 / kCores, kCores);
     return 0;
 }
