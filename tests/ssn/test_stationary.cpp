@@ -18,6 +18,7 @@
 
 #include <cmath>
 #include <numeric>
+#include <string>
 
 namespace sr::ssn {
 namespace {
@@ -184,6 +185,11 @@ struct Layout {
     double tau_syn;
 };
 
+std::string layout_name(const ::testing::TestParamInfo<Layout>& info) {
+    return "t_ref_" + std::to_string(info.param.t_ref) + "_tau_syn_" +
+           std::to_string(static_cast<int>(info.param.tau_syn));
+}
+
 class PathsAgree : public ::testing::TestWithParam<Layout> {};
 
 TEST_P(PathsAgree, StatesAndRates) {
@@ -247,10 +253,7 @@ INSTANTIATE_TEST_SUITE_P(Layouts, PathsAgree,
                                            Layout{20, 21.0},   // PSP end and wake-up at one step
                                            Layout{20, 22.0},   // awake for one step with own PSP
                                            Layout{20, 55.0}),  // up to 3 PSPs: direct rates
-                         [](const auto& info) {
-                             return "t_ref_" + std::to_string(info.param.t_ref) + "_tau_syn_" +
-                                    std::to_string(static_cast<int>(info.param.tau_syn));
-                         });
+                         layout_name);
 
 // A random network for the bitwise comparisons below: biases in ±0.5, weights in ±0.8, no
 // self-connections.
@@ -332,12 +335,7 @@ INSTANTIATE_TEST_SUITE_P(Shapes, LaneWidths,
 // the state samples from its PSP states; the statistics would count them from the spikes. Both
 // must give the same histogram (and the spikes must not change). t_ref 20 and 50 with the
 // published tau_syn = t_ref (one asleep step after each PSP), and tau_syn = t_ref + 1 (none).
-struct SpanLayout {
-    int t_ref;
-    double tau_syn;
-};
-
-class SpanStateCounting : public ::testing::TestWithParam<SpanLayout> {};
+class SpanStateCounting : public ::testing::TestWithParam<Layout> {};
 
 TEST_P(SpanStateCounting, CountsTheStatesTheStatisticsCount) {
     constexpr int dim = 7;
@@ -362,11 +360,7 @@ TEST_P(SpanStateCounting, CountsTheStatesTheStatisticsCount) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Layouts, SpanStateCounting,
-                         ::testing::Values(SpanLayout{20, 20.0}, SpanLayout{50, 50.0}, SpanLayout{20, 21.0}),
-                         [](const auto& info) {
-                             return "t_ref" + std::to_string(info.param.t_ref) + "_tau_syn" +
-                                    std::to_string(static_cast<int>(info.param.tau_syn));
-                         });
+                         ::testing::Values(Layout{20, 20.0}, Layout{50, 50.0}, Layout{20, 21.0}), layout_name);
 
 }  // namespace
 }  // namespace sr::ssn
