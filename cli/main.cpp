@@ -173,7 +173,8 @@ int run_command(sr::RunRequest& run, int threads, int& argc, char**& argv) {
 int main(int argc, char** argv) {
     CLI::App app{"sweep_runner: parameter sweeps of spiking-network simulations"};
     app.require_subcommand(1);
-    app.set_version_flag("--version", sr::build_info().version + " (" + sr::build_info().build_type + ")");
+    app.set_version_flag("--version", std::string("sweep_runner ") + SWEEP_RUNNER_PROJECT_VERSION + " (" +
+                                           sr::build_info().version + ", " + sr::build_info().build_type + ")");
 
     sr::RunRequest run;
     std::string db, out = "results";
