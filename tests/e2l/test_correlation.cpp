@@ -124,7 +124,7 @@ TEST(E2lCorrelation, ErrorsNameTheParameter) {
     set_path(p, "rule.depress", "x_2");
     RunContext context;
     try {
-        model->run(p, context);
+        model->validate(p);
         FAIL() << "no error";
     } catch (const ParamError& e) {
         EXPECT_EQ(e.key, "rule.depress");
@@ -137,7 +137,19 @@ TEST(E2lCorrelation, ErrorsNameTheParameter) {
         FAIL() << "no error";
     } catch (const ParamError& e) {
         EXPECT_EQ(e.key, "inputs.trials");
+        EXPECT_NE(std::string(e.what()).find("inputs.trials: "), std::string::npos) << e.what();
     }
+    set_path(p, "inputs.file", "no/such/file.h5");
+    try {
+        model->validate(p);
+        FAIL() << "no error";
+    } catch (const ParamError& e) {
+        EXPECT_EQ(e.key, "inputs.file");
+    }
+    // A zoo rule is a valid parameter (it scores -inf), not an error.
+    p = tiny(*model);
+    set_path(p, "rule.depress", "1/(x_0 - x_0)");
+    EXPECT_NO_THROW(model->validate(p));
 }
 
 }  // namespace
