@@ -6,6 +6,9 @@
 #ifdef SWEEP_RUNNER_HAS_MODEL_exec
 #include "core/models/exec/exec_model.hpp"
 #endif
+#ifdef SWEEP_RUNNER_HAS_MODEL_e2l
+#include "core/models/e2l/e2l_model.hpp"
+#endif
 #ifdef SWEEP_RUNNER_HAS_MODEL_microcircuit
 #include "core/models/microcircuit/microcircuit_model.hpp"
 #endif
@@ -24,6 +27,9 @@ const ModelRegistry& builtin_models() {
 #endif
 #ifdef SWEEP_RUNNER_HAS_MODEL_exec
         r.add(make_exec_model());
+#endif
+#ifdef SWEEP_RUNNER_HAS_MODEL_e2l
+        r.add(make_e2l_correlation_model());
 #endif
         return r;
     }();
