@@ -1,5 +1,6 @@
 #include "scheduler/evolution/evolution_source.hpp"
 
+#include "core/symbolic/expression.hpp"
 #include "scheduler/expansion.hpp"
 
 #include <cmath>
@@ -18,7 +19,11 @@ EvolutionPoint evolution_point(const PackedJob& point) {
     return p;
 }
 
-std::optional<std::string> canonical_rule(const std::string& graph_expression) { return graph_expression; }
+std::optional<std::string> canonical_rule(const std::string& graph_expression) {
+    const symbolic::Expr rule = symbolic::parse(graph_expression);
+    if (symbolic::is_invalid(rule)) return std::nullopt;
+    return symbolic::canonical_string(rule);
+}
 
 EvolutionSource::EvolutionSource(std::vector<EvolutionPoint> points, ModelPtr model, Store& store,
                                  std::int64_t sweep_id, std::string sweep_name, double timeout_seconds)
