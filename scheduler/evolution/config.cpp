@@ -73,8 +73,8 @@ EvolutionConfig parse_evolution_config(const Json& evolution) {
         if (item.is_string()) primitive = parse_primitive(item.get<std::string>());
         else if (item.is_number()) primitive = Primitive{Primitive::Kind::constant, item.get<double>()};
         if (!primitive) {
-            throw ParamError(g + "primitives[" + std::to_string(i) + "]",
-                             "expected Add, Sub, Mul, Div, Pow or a number, got " + item.dump());
+            throw ParamError(g + "primitives", "item " + std::to_string(i) +
+                                                   ": expected Add, Sub, Mul, Div, Pow or a number, got " + item.dump());
         }
         shape.primitives.push_back(*primitive);
     }
