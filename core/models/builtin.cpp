@@ -9,6 +9,9 @@
 #ifdef SWEEP_RUNNER_HAS_MODEL_microcircuit
 #include "core/models/microcircuit/microcircuit_model.hpp"
 #endif
+#ifdef SWEEP_RUNNER_HAS_MODEL_spikegd
+#include "core/models/spikegd/spikegd_model.hpp"
+#endif
 
 namespace sr {
 
@@ -24,6 +27,9 @@ const ModelRegistry& builtin_models() {
 #endif
 #ifdef SWEEP_RUNNER_HAS_MODEL_exec
         r.add(make_exec_model());
+#endif
+#ifdef SWEEP_RUNNER_HAS_MODEL_spikegd
+        for (ModelPtr model : make_spikegd_models()) r.add(std::move(model));
 #endif
         return r;
     }();

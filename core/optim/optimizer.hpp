@@ -83,9 +83,18 @@ class Optimizer {
 public:
     Optimizer(Config config, std::size_t size) : config_(config), mu_(size, T(0)), nu_(size, T(0)) {}
 
-    // params += update(grads); grads are taken by value into the optimizer's own scratch.
+    // params += updates(grads).
     void step(std::span<T> params, std::span<const T> grads) {
-        if (params.size() != mu_.size() || grads.size() != mu_.size())
+        if (params.size() != mu_.size()) throw std::invalid_argument("optimizer: parameter count changed");
+        scratch_.resize(mu_.size());
+        updates(grads, scratch_);
+        for (std::size_t i = 0; i < params.size(); ++i) params[i] += scratch_[i];
+    }
+
+    // The update for these gradients (as optax's update_fn, before apply_updates); advances the
+    // optimizer's state. For callers that do more than add it (a line search along it).
+    void updates(std::span<const T> grads, std::span<T> out) {
+        if (grads.size() != mu_.size() || out.size() != mu_.size())
             throw std::invalid_argument("optimizer: parameter count changed");
         const T lr = static_cast<T>(-config_.learning_rate(count_));
         const long t = count_ + 1;
@@ -96,7 +105,7 @@ public:
         // optax computes the bias correction 1 - b^count in the parameters' precision.
         const T bc1 = T(1) - std::pow(b1, static_cast<T>(t));
         const T bc2 = T(1) - std::pow(b2, static_cast<T>(t));
-        for (std::size_t i = 0; i < params.size(); ++i) {
+        for (std::size_t i = 0; i < grads.size(); ++i) {
             T g = grads[i];
             if (config_.clip > 0) g = std::min(std::max(g, -clip), clip);
             T u = g;
@@ -121,7 +130,7 @@ public:
                     break;
                 }
             }
-            params[i] += lr * u;
+            out[i] = lr * u;
         }
         ++count_;
     }
@@ -144,6 +153,7 @@ private:
     long count_ = 0;
     std::vector<T> mu_;
     std::vector<T> nu_;
+    std::vector<T> scratch_;
 };
 
 }  // namespace sr::optim

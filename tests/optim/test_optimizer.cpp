@@ -102,3 +102,25 @@ TEST(Optimizer, RejectsAChangedParameterCount) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(Optimizer, UpdatesWithoutApplyingThem) {
+    // updates() hands out what step() would add, and advances the state the same way.
+    const auto cfg = Config::adabelief(Schedule::constant(0.1));
+    Optimizer<double> a(cfg, 2);
+    Optimizer<double> b(cfg, 2);
+    std::array<double, 2> p{1.0, -2.0}, g{0.3, -0.7}, u{};
+    for (int i = 0; i < 2; ++i) {
+        a.step(p, g);
+        b.updates(g, u);
+    }
+    const std::array<double, 2> before = p;
+    a.step(p, g);
+    b.updates(g, u);
+    EXPECT_EQ(p[0], before[0] + u[0]);
+    EXPECT_EQ(p[1], before[1] + u[1]);
+    EXPECT_EQ(b.count(), 3);
+}
+
+}  // namespace
