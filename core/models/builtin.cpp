@@ -12,6 +12,9 @@
 #ifdef SWEEP_RUNNER_HAS_MODEL_microcircuit
 #include "core/models/microcircuit/microcircuit_model.hpp"
 #endif
+#ifdef SWEEP_RUNNER_HAS_MODEL_spikegd
+#include "core/models/spikegd/spikegd_model.hpp"
+#endif
 
 namespace sr {
 
@@ -30,6 +33,9 @@ const ModelRegistry& builtin_models() {
 #endif
 #ifdef SWEEP_RUNNER_HAS_MODEL_e2l
         r.add(make_e2l_correlation_model());
+#endif
+#ifdef SWEEP_RUNNER_HAS_MODEL_spikegd
+        for (ModelPtr model : make_spikegd_models()) r.add(std::move(model));
 #endif
         return r;
     }();
