@@ -9,6 +9,9 @@
 #ifdef SWEEP_RUNNER_HAS_MODEL_microcircuit
 #include "core/models/microcircuit/microcircuit_model.hpp"
 #endif
+#ifdef SWEEP_RUNNER_HAS_MODEL_csdp
+#include "core/models/csdp/csdp_model.hpp"
+#endif
 
 namespace sr {
 
@@ -21,6 +24,9 @@ const ModelRegistry& builtin_models() {
 #endif
 #ifdef SWEEP_RUNNER_HAS_MODEL_microcircuit
         r.add(make_microcircuit_model());
+#endif
+#ifdef SWEEP_RUNNER_HAS_MODEL_csdp
+        r.add(make_csdp_model());
 #endif
 #ifdef SWEEP_RUNNER_HAS_MODEL_exec
         r.add(make_exec_model());
