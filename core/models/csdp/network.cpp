@@ -1,5 +1,9 @@
 #include "core/models/csdp/network.hpp"
 
+#include "core/models/csdp/kernels.hpp"
+
+#include <omp.h>
+
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
@@ -7,13 +11,20 @@
 namespace sr::csdp {
 namespace {
 
-// Adam's constants (ngclearn.utils.optim.adam defaults) as float32, like the reference computes
-// them: (1 - beta) is formed in double and rounded once.
+// Adam's decay rates (ngclearn.utils.optim.adam defaults), for the bias corrections.
 constexpr float kBeta1 = 0.9f;
 constexpr float kBeta2 = 0.999f;
-constexpr float kOneMinusBeta1 = static_cast<float>(1.0 - 0.9);
-constexpr float kOneMinusBeta2 = static_cast<float>(1.0 - 0.999);
-constexpr float kEps = 1e-8f;
+
+// Weight columns are processed in blocks of this many, so that a block of a weight matrix (or of
+// the modulator) stays in the core's L2 cache while all rows pass over it.
+constexpr int kBlock = 256;
+
+// This thread's share [first, last) of n independent items.
+std::pair<int, int> my_share(int n) {
+    const int threads = omp_get_num_threads(), id = omp_get_thread_num();
+    return {static_cast<int>(static_cast<std::int64_t>(n) * id / threads),
+            static_cast<int>(static_cast<std::int64_t>(n) * (id + 1) / threads)};
+}
 
 }  // namespace
 
@@ -31,14 +42,22 @@ namespace {
 // same bits.
 void sparse_forward(const Spikes& in, const Mat& w, float scale, Mat& out, int threads) {
     const int rows = static_cast<int>(in.dense.rows());
-    out.resize(rows, w.cols());
-    const std::int64_t work = (in.total() + rows) * w.cols();
-#pragma omp parallel for schedule(static) num_threads(team(work, threads))
-    for (int b = 0; b < rows; ++b) {
-        auto o = out.row(b);
-        o.setZero();
-        for (const std::int32_t i : in.active[b]) o += w.row(i);
-        o *= scale;
+    const int cols = static_cast<int>(w.cols());
+    out.resize(rows, cols);
+    const std::int64_t work = (in.total() + rows) * cols;
+#pragma omp parallel num_threads(team(work, threads))
+    {
+        const auto [first, last] = my_share(rows);
+        for (int j0 = 0; j0 < cols; j0 += kBlock) {
+            const int width = std::min(kBlock, cols - j0);
+            for (int b = first; b < last; ++b) {
+                float* o = out.row(b).data() + j0;
+                std::fill(o, o + width, 0.0f);
+                const auto& active = in.active[static_cast<std::size_t>(b)];
+                kernels::add_rows(o, w.data() + j0, cols, active.data(), static_cast<int>(active.size()), width);
+                kernels::scale(o, width, scale);
+            }
+        }
     }
 }
 
@@ -379,7 +398,7 @@ void Network::evolve() {
 //   dW = preSpike^T (modulator * resist_scale)           -> Adam step
 //   W += -((1 - preSpike)^T postSpike) * w_decay          (outside Adam, summed over all rows)
 //   clip to [-1, 1] ([0, 1] for lateral synapses), zero diagonal for lateral synapses.
-// Rows are independent: each thread owns whole rows, so results do not depend on the thread count.
+// Each thread owns whole weight rows, so results do not depend on the thread count.
 void Network::update_csdp(SynapseId id, const Rule& rule, const ByUnit& pre, const Mat& mod,
                           const Spikes& post) {
     Synapse& syn = syn_[id];
@@ -390,25 +409,31 @@ void Network::update_csdp(SynapseId id, const Rule& rule, const ByUnit& pre, con
     for (const auto& list : post.active) {
         for (const std::int32_t j : list) post_total[static_cast<std::size_t>(j)] += 1.0f;
     }
-    const float bc1 = 1.0f - std::pow(kBeta1, adam_t_);
-    const float bc2 = 1.0f - std::pow(kBeta2, adam_t_);
+    const kernels::AdamStep step{rates_.eta, 1.0f - std::pow(kBeta1, adam_t_),
+                                 1.0f - std::pow(kBeta2, adam_t_), rule.nonnegative ? 0.0f : -1.0f,
+                                 rates_.w_decay};
 #pragma omp parallel num_threads(team(syn.w.size(), config_.threads))
     {
-        RowVec grad(post_n);
-        std::vector<float> count(static_cast<std::size_t>(post_n));
-#pragma omp for schedule(static)
-        for (int i = 0; i < pre_n; ++i) {
-            grad.setZero();
-            count = post_total;
-            for (int k = pre.offsets[i]; k < pre.offsets[i + 1]; ++k) {
-                const int b = pre.rows[static_cast<std::size_t>(k)];
-                grad += mod.row(b);
-                for (const std::int32_t j : post.active[static_cast<std::size_t>(b)]) {
-                    count[static_cast<std::size_t>(j)] -= 1.0f;
+        const auto [first, last] = my_share(pre_n);
+        float grad[kBlock], count[kBlock];
+        for (int j0 = 0; j0 < post_n; j0 += kBlock) {
+            const int width = std::min(kBlock, post_n - j0);
+            for (int i = first; i < last; ++i) {
+                const std::int32_t* rows = pre.rows.data() + pre.offsets[i];
+                const int n = pre.count(i);
+                std::fill(grad, grad + width, 0.0f);
+                kernels::add_rows(grad, mod.data() + j0, post_n, rows, n, width);
+                std::copy_n(post_total.begin() + j0, width, count);
+                for (int k = 0; k < n; ++k) {
+                    for (const std::int32_t j : post.active[static_cast<std::size_t>(rows[k])]) {
+                        if (j >= j0 && j < j0 + width) count[j - j0] -= 1.0f;
+                    }
                 }
+                kernels::scale(grad, width, rule.grad_scale);
+                kernels::adam(syn.w.row(i).data() + j0, syn.m1.row(i).data() + j0,
+                              syn.m2.row(i).data() + j0, grad, count, width, step);
+                if (rule.hollow && i >= j0 && i < j0 + width) syn.w(i, i) = 0.0f;
             }
-            grad *= rule.grad_scale;
-            adam_row(syn, i, grad.data(), count.data(), rates_.w_decay, rule, bc1, bc2);
         }
     }
 }
@@ -419,43 +444,25 @@ void Network::update_hebbian(SynapseId id, const ByUnit& pre, const Mat& post) {
     Synapse& syn = syn_[id];
     const int pre_n = static_cast<int>(syn.w.rows());
     const int post_n = static_cast<int>(syn.w.cols());
-    const float bc1 = 1.0f - std::pow(kBeta1, adam_t_);
-    const float bc2 = 1.0f - std::pow(kBeta2, adam_t_);
-    const Rule rule{kRm, false, false};
+    const kernels::AdamStep step{rates_.eta, 1.0f - std::pow(kBeta1, adam_t_),
+                                 1.0f - std::pow(kBeta2, adam_t_), -1.0f, 0.0f};
 #pragma omp parallel num_threads(team(syn.w.size(), config_.threads))
     {
-        RowVec grad(post_n);
-#pragma omp for schedule(static)
-        for (int i = 0; i < pre_n; ++i) {
-            grad.setZero();
-            for (int k = pre.offsets[i]; k < pre.offsets[i + 1]; ++k) {
-                grad += post.row(pre.rows[static_cast<std::size_t>(k)]) * rule.grad_scale;
+        const auto [first, last] = my_share(pre_n);
+        float grad[kBlock];
+        for (int j0 = 0; j0 < post_n; j0 += kBlock) {
+            const int width = std::min(kBlock, post_n - j0);
+            for (int i = first; i < last; ++i) {
+                std::fill(grad, grad + width, 0.0f);
+                kernels::add_rows_scaled(grad, post.data() + j0, post_n, pre.rows.data() + pre.offsets[i],
+                                         pre.count(i), width, kRm);
+                float* w = syn.w.row(i).data() + j0;
+                kernels::hebbian_bound(grad, w, width);
+                kernels::adam(w, syn.m1.row(i).data() + j0, syn.m2.row(i).data() + j0, grad, nullptr,
+                              width, step);
             }
-            for (int j = 0; j < post_n; ++j) grad(j) = (grad(j) * (1.0f - std::abs(syn.w(i, j)))) * -1.0f;
-            adam_row(syn, i, grad.data(), nullptr, 0.0f, rule, bc1, bc2);
         }
     }
-}
-
-// ngclearn's Adam step (moments persist across process() calls; one shared step counter), then the
-// CSDP decay (when decay_count is given) and the clipping.
-void Network::adam_row(Synapse& syn, int i, const float* grad, const float* decay_count,
-                       float w_decay, const Rule& rule, float bc1, float bc2) {
-    const int n = static_cast<int>(syn.w.cols());
-    float* w = syn.w.row(i).data();
-    float* m1 = syn.m1.row(i).data();
-    float* m2 = syn.m2.row(i).data();
-    const float eta = rates_.eta;
-    const float low = rule.nonnegative ? 0.0f : -1.0f;
-    for (int j = 0; j < n; ++j) {
-        const float g = grad[j];
-        m1[j] = kBeta1 * m1[j] + kOneMinusBeta1 * g;
-        m2[j] = kBeta2 * m2[j] + kOneMinusBeta2 * (g * g);
-        float wj = w[j] - (eta * (m1[j] / bc1)) / (std::sqrt(m2[j] / bc2) + kEps);
-        if (decay_count != nullptr) wj = wj + -(decay_count[j] * w_decay);
-        w[j] = std::clamp(wj, low, 1.0f);
-    }
-    if (rule.hollow && i < n) w[i] = 0.0f;
 }
 
 }  // namespace sr::csdp

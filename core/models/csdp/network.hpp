@@ -170,8 +170,6 @@ private:
     void update_csdp(SynapseId id, const Rule& rule, const ByUnit& pre, const Mat& mod,
                      const Spikes& post);
     void update_hebbian(SynapseId id, const ByUnit& pre, const Mat& post);
-    void adam_row(Synapse& syn, int i, const float* grad, const float* decay_count, float w_decay,
-                  const Rule& rule, float bc1, float bc2);
 
     Config config_;
     Rates rates_;
