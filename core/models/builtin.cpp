@@ -15,6 +15,9 @@
 #ifdef SWEEP_RUNNER_HAS_MODEL_spikegd
 #include "core/models/spikegd/spikegd_model.hpp"
 #endif
+#ifdef SWEEP_RUNNER_HAS_MODEL_csdp
+#include "core/models/csdp/csdp_model.hpp"
+#endif
 
 namespace sr {
 
@@ -27,6 +30,9 @@ const ModelRegistry& builtin_models() {
 #endif
 #ifdef SWEEP_RUNNER_HAS_MODEL_microcircuit
         r.add(make_microcircuit_model());
+#endif
+#ifdef SWEEP_RUNNER_HAS_MODEL_csdp
+        r.add(make_csdp_model());
 #endif
 #ifdef SWEEP_RUNNER_HAS_MODEL_exec
         r.add(make_exec_model());
