@@ -10,7 +10,7 @@ packages=(
   libgtest-dev libgmock-dev libhdf5-dev hdf5-tools libcli11-dev nlohmann-json3-dev
   zlib1g-dev  # model exec: compressed .npz results (np.savez_compressed)
   slurm-wlm munge  # tests/slurm start a single-node Slurm (slurmctld, slurmd, munged) of their own
-  python3 python3-numpy python3-pandas python3-h5py python3-matplotlib python3-yaml
+  python3 python3-numpy python3-scipy python3-pandas python3-h5py python3-matplotlib python3-yaml
 )
 
 missing=()

@@ -9,6 +9,12 @@
 #ifdef SWEEP_RUNNER_HAS_MODEL_microcircuit
 #include "core/models/microcircuit/microcircuit_model.hpp"
 #endif
+#ifdef SWEEP_RUNNER_HAS_MODEL_stdd
+#include "core/models/stdd/stdd_model.hpp"
+#endif
+#ifdef SWEEP_RUNNER_HAS_MODEL_eisys
+#include "core/models/eisys/eisys_model.hpp"
+#endif
 
 namespace sr {
 
@@ -24,6 +30,12 @@ const ModelRegistry& builtin_models() {
 #endif
 #ifdef SWEEP_RUNNER_HAS_MODEL_exec
         r.add(make_exec_model());
+#endif
+#ifdef SWEEP_RUNNER_HAS_MODEL_stdd
+        r.add(make_stdd_model());
+#endif
+#ifdef SWEEP_RUNNER_HAS_MODEL_eisys
+        r.add(make_eisys_model());
 #endif
         return r;
     }();
