@@ -15,6 +15,9 @@
 #ifdef SWEEP_RUNNER_HAS_MODEL_eisys
 #include "core/models/eisys/eisys_model.hpp"
 #endif
+#ifdef SWEEP_RUNNER_HAS_MODEL_salnet
+#include "core/models/salnet/salnet_model.hpp"
+#endif
 
 namespace sr {
 
@@ -36,6 +39,9 @@ const ModelRegistry& builtin_models() {
 #endif
 #ifdef SWEEP_RUNNER_HAS_MODEL_eisys
         r.add(make_eisys_model());
+#endif
+#ifdef SWEEP_RUNNER_HAS_MODEL_salnet
+        r.add(make_salnet_model());
 #endif
         return r;
     }();
