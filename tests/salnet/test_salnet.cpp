@@ -2,12 +2,14 @@
 // torch seeds): the notebook's initial weights, and the angle between W and Bᵀ over training with
 // our generator over several seeds.
 #include "core/models/salnet/network.hpp"
+#include "core/numpy_default_rng.hpp"
 #include "core/registry.hpp"
 #include "scheduler/expansion.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <fstream>
 
 namespace sr::salnet {
@@ -27,20 +29,32 @@ const std::vector<Job>& fig7_jobs() {
     return jobs;
 }
 
+TEST(NumpyDefaultRng, MatchesNumpysDefaultRng) {
+    // np.random.default_rng(43).bit_generator.random_raw() and .uniform(-√0.06, √0.06).
+    NumpyDefaultRng raw(43);
+    EXPECT_EQ(raw.next_u64(), 12032797558513133635ULL);
+    NumpyDefaultRng uniform(43);
+    EXPECT_EQ(uniform.uniform(-std::sqrt(0.06), std::sqrt(0.06)), 0.07461109636386426);
+}
+
 TEST(Salnet, Fig7StartsFromTheNotebooksWeights) {
     const auto& init = fixtures().at("salnet_s0").at("init");
     ASSERT_EQ(fig7_jobs().size(), 8u);
-    const Params& p = fig7_jobs().front().params;
-    const auto& w = p.at("init").at("weights").at(0);
-    const auto& b = p.at("init").at("fb_weights").at(0);
+    RunContext context;
+    Params p = fig7_jobs().front().params;
+    p["epochs"] = 0;
+    const Result r = builtin_models().find("salnet")->run(p, context);
+    const auto& w = r.arrays.at("w_1").reals();
+    const auto& b_t = r.arrays.at("fb_0_t").reals();  // Bᵀ: entry (0, 0) and the sum are B's
     double w_sum = 0.0, b_sum = 0.0;
-    for (const auto& row : w) for (const auto& x : row) w_sum += x.get<double>();
-    for (const auto& row : b) for (const auto& x : row) b_sum += x.get<double>();
+    for (const double x : w) w_sum += x;
+    for (const double x : b_t) b_sum += x;
     // float32-rounded, as the notebook hands them to torch.
-    EXPECT_NEAR(w[0][0].get<double>(), init.at("weight_00").get<double>(), 1e-8);
-    EXPECT_NEAR(b[0][0].get<double>(), init.at("fb_00").get<double>(), 1e-8);
+    EXPECT_NEAR(w[0], init.at("weight_00").get<double>(), 1e-8);
+    EXPECT_NEAR(b_t[0], init.at("fb_00").get<double>(), 1e-8);
     EXPECT_NEAR(w_sum, init.at("weight_sum").get<double>(), 1e-5);
     EXPECT_NEAR(b_sum, init.at("fb_sum").get<double>(), 1e-5);
+    EXPECT_NEAR(r.metrics.at("angle_0"), fixtures().at("salnet_s0").at("angle")[0].get<double>(), 1e-4);
 }
 
 TEST(Salnet, Fig7AngleFallsAsInTheReference) {

@@ -1,6 +1,7 @@
 #include "core/models/salnet/salnet_model.hpp"
 
 #include "core/models/salnet/network.hpp"
+#include "core/numpy_default_rng.hpp"
 
 #include <cmath>
 #include <string>
@@ -31,6 +32,9 @@ ModelInfo make_info() {
         {"lr", ParamType::real, 0.05, -1e6, 1e6, "SAL learning rate (every layer pair)"},
         {"lr_per_pair", ParamType::real_list, nullptr, {}, {}, "SAL learning rate per layer pair (replaces lr)"},
         {"seed", ParamType::integer, 0, 0, kMaxSeed, "seed of the initial weights (streams {seed, 1}) and the spikes ({seed, 2, network})"},
+        {"init.numpy_seed", ParamType::integer, nullptr, 0, 4294967295.0,
+         "draw W and B as scatter_stdwi_rdd_sal.ipynb does (Fig. 7): numpy default_rng(seed), per layer pair l "
+         "W_{l+1} then B_l uniform in ±√(3 / n_l), rounded to float32; replaces the kaiming draw (not the biases)"},
         {"init.weights", ParamType::any, nullptr, {}, {},
          "explicit forward weights: a list with W_l (n_l × n_{l−1}) for l = 1 … L − 1; replaces the draw"},
         {"init.fb_weights", ParamType::any, nullptr, {}, {},
@@ -94,6 +98,23 @@ struct SalnetConfig {
                 out[static_cast<std::size_t>(l)] = std::move(x);
             }
         };
+        if (has(p, "init.numpy_seed")) {
+            NumpyDefaultRng numpy(static_cast<std::uint32_t>(get_int(p, "init.numpy_seed")));
+            for (int l = 0; l < pairs; ++l) {
+                const int n_low = dims[static_cast<std::size_t>(l)];
+                const int n_high = dims[static_cast<std::size_t>(l + 1)];
+                const double bound = std::sqrt(3.0 / n_low);
+                const auto draw = [&](int rows, int cols) {
+                    Matrix m(rows, cols);
+                    for (int i = 0; i < rows; ++i) {
+                        for (int j = 0; j < cols; ++j) m(i, j) = static_cast<float>(numpy.uniform(-bound, bound));
+                    }
+                    return m;
+                };
+                c.network.w[static_cast<std::size_t>(l + 1)] = draw(n_high, n_low);
+                c.network.fb[static_cast<std::size_t>(l)] = draw(n_low, n_high);
+            }
+        }
         explicit_list("init.weights", 1, 0, -1, c.network.w);
         explicit_list("init.fb_weights", 0, 0, 1, c.network.fb);
         return c;
