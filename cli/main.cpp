@@ -1,4 +1,5 @@
 // sweep_runner: the command line. Parses arguments and calls into scheduler/ and db/; no logic here.
+#include "core/limits.hpp"
 #include "core/registry.hpp"
 #include "db/evolution_store.hpp"
 #include "db/payload.hpp"
@@ -31,6 +32,16 @@ void install_stop_handlers() {
     sigemptyset(&action.sa_mask);
     sigaction(SIGINT, &action, nullptr);
     sigaction(SIGTERM, &action, nullptr);
+}
+
+// A per-job timeout: positive and bounded (a huge one overflows the deadline); not NaN.
+std::string timeout_check(const std::string& text) {
+    char* end = nullptr;
+    const double value = std::strtod(text.c_str(), &end);
+    if (end == text.c_str() || *end != '\0' || !(value > 0 && value <= sr::limits::max_timeout_seconds)) {
+        return "expected a number of seconds in (0, 1e7], got " + text;
+    }
+    return {};
 }
 
 int fail(const std::string& message, int code = 2) {
@@ -196,10 +207,11 @@ int main(int argc, char** argv) {
     run_cmd->add_option("sweep", run.sweep_file, "sweep file (YAML)")->required();
     run_cmd->add_option("--db", db, "SQLite index (default: OUT/index.db)");
     run_cmd->add_option("--out", out, "results folder for payloads")->capture_default_str();
-    run_cmd->add_option("-j,--jobs", threads, "worker threads (default: all cores)")->check(CLI::PositiveNumber);
+    run_cmd->add_option("-j,--jobs", threads, "worker threads (default: all cores)")
+        ->check(CLI::Range(1, sr::limits::max_threads));
     run_cmd->add_option("--retries", run.retries, "run failed jobs again up to K times")->check(CLI::NonNegativeNumber);
     run_cmd->add_option("--timeout", timeout, "per-job timeout in seconds (overrides the sweep's)")
-        ->check(CLI::PositiveNumber);
+        ->check(timeout_check);
     run_cmd->add_flag("-q,--quiet", run.quiet, "no progress or summary");
     std::string shard;
     run_cmd->add_option("--shard", shard, "run only shard i of M (i/M: jobs at positions i mod M) into DB.shard-i-of-M.db")
@@ -244,7 +256,8 @@ int main(int argc, char** argv) {
     int submit_retries = 0;
     double submit_timeout = 0;
     submit_cmd->add_option("--retries", submit_retries, "passed to run")->check(CLI::NonNegativeNumber);
-    submit_cmd->add_option("--timeout", submit_timeout, "passed to run")->check(CLI::PositiveNumber);
+    submit_cmd->add_option("--timeout", submit_timeout, "passed to run")
+        ->check(timeout_check);
     submit_cmd->add_flag("--dry-run", submit.dry_run, "write and print the scripts, submit nothing");
     submit_cmd->add_option("--db", submit_db, "SQLite index (default: OUT/index.db)");
     submit_cmd->add_option("--out", submit_out, "results folder")->capture_default_str();
