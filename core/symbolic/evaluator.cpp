@@ -59,11 +59,46 @@ double Evaluator::run(const double* x) const {
                     s[n - 1] += s[n];
                 }
                 break;
+            case Code::add_const:
+                if constexpr (is_complex) {
+                    s[n - 1].re += in.value;
+                } else {
+                    s[n - 1] += in.value;
+                }
+                break;
+            case Code::add_input:
+                if constexpr (is_complex) {
+                    s[n - 1].re += x[in.arg];
+                } else {
+                    s[n - 1] += x[in.arg];
+                }
+                break;
+            case Code::mul_const:
+            case Code::mul_input: {
+                const double f = in.code == Code::mul_const ? in.value : x[in.arg];
+                if constexpr (is_complex) {
+                    if (s[n - 1].im == 0.0) {
+                        s[n - 1].re *= f;
+                    } else {
+                        const std::complex<double> r = std::complex<double>(s[n - 1].re, s[n - 1].im) * f;
+                        s[n - 1] = {r.real(), r.imag()};
+                    }
+                } else {
+                    s[n - 1] *= f;
+                }
+                break;
+            }
             case Code::mul:
                 --n;
                 if constexpr (is_complex) {
                     if (s[n - 1].im == 0.0 && s[n].im == 0.0) {
                         s[n - 1].re *= s[n].re;
+                    } else if (s[n].im == 0.0 || s[n - 1].im == 0.0) {
+                        // complex times real, as SymEngine multiplies ComplexDouble by RealDouble
+                        const std::complex<double> r = s[n].im == 0.0
+                                                           ? std::complex<double>(s[n - 1].re, s[n - 1].im) * s[n].re
+                                                           : s[n - 1].re * std::complex<double>(s[n].re, s[n].im);
+                        s[n - 1] = {r.real(), r.imag()};
                     } else {
                         const std::complex<double> r = std::complex<double>(s[n - 1].re, s[n - 1].im) *
                                                        std::complex<double>(s[n].re, s[n].im);
@@ -127,6 +162,18 @@ Evaluator compile(const Expr& expr, const std::vector<std::string>& inputs) {
     ev.n_inputs_ = inputs.size();
     std::size_t depth = 0;
     auto push = [&](Evaluator::Instruction in) {
+        using C = Evaluator::Code;
+        if ((in.code == C::add || in.code == C::mul) && !ev.program_.empty()) {
+            // The right operand was a leaf pushed just before: fold it in.
+            Evaluator::Instruction& leaf = ev.program_.back();
+            if (leaf.code == C::constant || leaf.code == C::input) {
+                const bool constant = leaf.code == C::constant;
+                leaf.code = in.code == C::add ? (constant ? C::add_const : C::add_input)
+                                              : (constant ? C::mul_const : C::mul_input);
+                --depth;
+                return;
+            }
+        }
         ev.program_.push_back(in);
         if (in.code == Evaluator::Code::constant || in.code == Evaluator::Code::input) {
             ++depth;

@@ -61,7 +61,9 @@ public:
 
 private:
     friend Evaluator compile(const Expr&, const std::vector<std::string>&);
-    enum class Code : std::uint8_t { constant, input, add, mul, pow, pow_const };
+    // add/mul pop two values; the _const and _input forms take their right operand from the
+    // instruction (a leaf folded into the operation: half the dispatches for typical rules).
+    enum class Code : std::uint8_t { constant, input, add, mul, add_const, mul_const, add_input, mul_input, pow, pow_const };
     struct Instruction {
         Code code;
         std::uint32_t arg;  // input index, or operand count of add/mul

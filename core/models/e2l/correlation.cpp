@@ -81,7 +81,7 @@ CorrelationOutcome run_correlation_trial(const CorrelationConfig& config, const 
     IafPscDeltaParams free_neuron = config.neuron;
     free_neuron.V_th = config.V_th_snr;
     IafPscDelta snr_neuron(free_neuron, grid, trial.V_m_init_snr);
-    std::vector<double> times(static_cast<std::size_t>(n_snr)), V(static_cast<std::size_t>(n_snr));
+    MembraneSnr snr(config.window_start, config.window_stop, config.snr_ddof);
     e = 0;
     const std::int64_t latency = d_in + d_syn;
     for (std::int64_t k = 0; k < n_snr; ++k) {
@@ -91,44 +91,37 @@ CorrelationOutcome run_correlation_trial(const CorrelationConfig& config, const 
             input += out.weights[static_cast<std::size_t>(ev.input)];
         }
         snr_neuron.step(input);
-        times[static_cast<std::size_t>(k)] = grid.ms(k + 1);
-        V[static_cast<std::size_t>(k)] = snr_neuron.V_m();
+        snr.add(grid.ms(k + 1), snr_neuron.V_m());
         if (progress && (k + 1) % kProgressSteps == 0) progress(static_cast<double>(n_learn + k + 1) / total_steps);
     }
-    out.snr = membrane_snr(times, V, config.window_start, config.window_stop, config.snr_ddof);
+    out.snr = snr.value();
     return out;
 }
 
-double membrane_snr(const std::vector<double>& times, const std::vector<double>& V,
-                    const std::vector<double>& window_start, const std::vector<double>& window_stop, int ddof) {
-    // Windows are ascending and disjoint (checked where they are made), samples ascending.
-    const std::size_t n_windows = window_start.size();
-    std::vector<double> vmax(n_windows, -std::numeric_limits<double>::infinity());
-    std::vector<char> sampled(n_windows, 0);
-    std::vector<double> inter;
-    inter.reserve(V.size());
-    std::size_t w = 0;
-    for (std::size_t i = 0; i < V.size(); ++i) {
-        const double t = times[i];
-        while (w < n_windows && !(t < window_stop[w])) ++w;
-        if (w < n_windows && t >= window_start[w]) {
-            vmax[w] = sampled[w] ? std::max(vmax[w], V[i]) : V[i];
-            sampled[w] = 1;
-        } else {
-            inter.push_back(V[i]);
-        }
-    }
+MembraneSnr::MembraneSnr(const std::vector<double>& window_start, const std::vector<double>& window_stop, int ddof)
+    : start_(window_start),
+      stop_(window_stop),
+      ddof_(ddof),
+      vmax_(window_start.size(), 0.0),
+      sampled_(window_start.size(), 0),
+      inter_([]() -> std::vector<double>& {
+          thread_local std::vector<double> scratch;
+          scratch.clear();
+          return scratch;
+      }()) {}
+
+double MembraneSnr::value() const {
     double sum = 0.0;
-    for (const double v : inter) sum += v;
-    const double mean = sum / static_cast<double>(inter.size());
+    for (const double v : inter_) sum += v;
+    const double mean = sum / static_cast<double>(inter_.size());
     double squares = 0.0;
-    for (const double v : inter) squares += (mean - v) * (mean - v);
-    const double sd = std::sqrt(squares / (static_cast<double>(inter.size()) - ddof));
+    for (const double v : inter_) squares += (mean - v) * (mean - v);
+    const double sd = std::sqrt(squares / (static_cast<double>(inter_.size()) - ddof_));
     double snr_sum = 0.0;
     int n = 0;
-    for (std::size_t k = 0; k < n_windows; ++k) {
-        if (!sampled[k]) continue;
-        snr_sum += (vmax[k] - mean) / sd;
+    for (std::size_t k = 0; k < vmax_.size(); ++k) {
+        if (!sampled_[k]) continue;
+        snr_sum += (vmax_[k] - mean) / sd;
         ++n;
     }
     return snr_sum / n;

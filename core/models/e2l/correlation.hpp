@@ -8,6 +8,7 @@
 #include "core/models/e2l/stdp_sympy.hpp"
 #include "core/rng.hpp"
 
+#include <algorithm>
 #include <functional>
 #include <span>
 
@@ -49,9 +50,32 @@ using TrialProgress = std::function<void(double)>;
 CorrelationOutcome run_correlation_trial(const CorrelationConfig& config, const StdpSympyRule& rule,
                                          const CorrelationTrial& trial, const TrialProgress& progress = {});
 
-// The SNR of a voltage trace sampled at `times` (ms), as the reference computes it.
-double membrane_snr(const std::vector<double>& times, const std::vector<double>& V,
-                    const std::vector<double>& window_start, const std::vector<double>& window_stop, int ddof);
+// The SNR of a voltage trace as the reference computes it, from samples added in time order:
+// mean over the windows holding samples of (max V in window - mean V_inter) / std V_inter,
+// where "inter" are all samples outside every window. Windows are ascending and disjoint.
+class MembraneSnr {
+public:
+    MembraneSnr(const std::vector<double>& window_start, const std::vector<double>& window_stop, int ddof);
+    void add(double t, double V) {
+        while (w_ < start_.size() && !(t < stop_[w_])) ++w_;
+        if (w_ < start_.size() && t >= start_[w_]) {
+            vmax_[w_] = sampled_[w_] ? std::max(vmax_[w_], V) : V;
+            sampled_[w_] = 1;
+        } else {
+            inter_.push_back(V);
+        }
+    }
+    double value() const;
+
+private:
+    const std::vector<double>& start_;
+    const std::vector<double>& stop_;
+    int ddof_;
+    std::size_t w_ = 0;
+    std::vector<double> vmax_;
+    std::vector<char> sampled_;
+    std::vector<double>& inter_;  // this thread's scratch: no page faults per trial
+};
 
 // New inputs in the reference's construction (sim_utils.py: create_frozen_noise, then
 // build_poisson_input in "regular" mode), drawn from our generator instead of numpy's.

@@ -344,7 +344,7 @@ public:
             result.metrics["invalid_rule"] = 1.0;
             return result;
         }
-        const e2l::StdpSympyRule rule{compile_rule(depress, "rule.depress"), compile_rule(facilitate, "rule.facilitate")};
+        const e2l::StdpSympyRule rule = make_rule(depress, facilitate);
         const Setup setup = make_setup(params);
         const std::size_t n = setup.trials.size();
         std::vector<double> snr, weights;
@@ -390,12 +390,15 @@ public:
     }
 
 private:
-    static symbolic::Evaluator compile_rule(const symbolic::Expr& e, const std::string& key) {
-        try {
-            return symbolic::compile(e, 2);
-        } catch (const std::invalid_argument& err) {
-            throw ParamError(key, std::string(err.what()) + " (variables are x_0 = w/Wmax and x_1 = trace)");
+    static e2l::StdpSympyRule make_rule(const symbolic::Expr& depress, const symbolic::Expr& facilitate) {
+        for (const auto& [e, key] : {std::pair{depress, "rule.depress"}, std::pair{facilitate, "rule.facilitate"}}) {
+            for (const std::string& v : symbolic::variables(e)) {
+                if (v != "x_0" && v != "x_1") {
+                    throw ParamError(key, "unknown variable '" + v + "' (the variables are x_0 = w/Wmax and x_1 = trace)");
+                }
+            }
         }
+        return e2l::make_stdp_sympy_rule(depress, facilitate);
     }
 
     ModelInfo info_ = make_info();

@@ -21,7 +21,22 @@ struct StdpSympyParams {
 struct StdpSympyRule {
     symbolic::Evaluator depress;
     symbolic::Evaluator facilitate;
+    // A rule without x_1 skips computing the trace (an exp per evaluation); same values.
+    bool depress_uses_trace = true;
+    bool facilitate_uses_trace = true;
 };
+
+// Compiles both rules; throws std::invalid_argument for a variable other than x_0, x_1 or for
+// a zoo/nan rule (the models score those -inf before simulating).
+inline StdpSympyRule make_stdp_sympy_rule(const symbolic::Expr& depress, const symbolic::Expr& facilitate) {
+    auto uses_trace = [](const symbolic::Expr& e) {
+        for (const std::string& v : symbolic::variables(e)) {
+            if (v == "x_1") return true;
+        }
+        return false;
+    };
+    return {symbolic::compile(depress, 2), symbolic::compile(facilitate, 2), uses_trace(depress), uses_trace(facilitate)};
+}
 
 // One synapse's state: its weight, the presynaptic trace K+ and the last presynaptic spike.
 struct StdpSympySynapse {
@@ -37,10 +52,10 @@ struct StdpSympySynapse {
         // presynaptic trace at that spike.
         post.for_each_spike(t_lastspike - d, t_spike - d, [&](double t_post) {
             const double minus_dt = t_lastspike - (t_post + d);
-            weight = facilitate(weight, K_plus * std::exp(minus_dt / p.tau_plus), p, rule);
+            weight = facilitate(weight, rule.facilitate_uses_trace ? K_plus * std::exp(minus_dt / p.tau_plus) : 0.0, p, rule);
         });
         // Depression once, with the postsynaptic trace just before t_spike - d.
-        weight = depress(weight, post.K_value(t_spike - d), p, rule);
+        weight = depress(weight, rule.depress_uses_trace ? post.K_value(t_spike - d) : 0.0, p, rule);
         K_plus = K_plus * std::exp((t_lastspike - t_spike) / p.tau_plus) + 1.0;
         t_lastspike = t_spike;
         return weight;
