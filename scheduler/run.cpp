@@ -125,7 +125,8 @@ void check_writable_folder(const fs::path& dir, const std::string& what) {
 }
 
 // An evolution sweep: every point is one evolution (its own shard under --shard). Exit 0 when all
-// of them have finished, 3 when stopped or held back for allocation time (a rerun continues them).
+// of them have finished, 1 when a job failed (not by its timeout) and stopped an evolution, 3 when
+// stopped or held back for allocation time; a rerun continues them.
 int run_evolutions(const RunRequest& request, const SweepSpec& spec, const std::vector<PackedJob>& points,
                    Store& store, std::int64_t sweep_id, const fs::path& db_path) {
     std::vector<evolution::EvolutionPoint> evolutions;
@@ -157,15 +158,19 @@ int run_evolutions(const RunRequest& request, const SweepSpec& spec, const std::
     } else {
         summary = coordinate(*source, budget, *request.pool, store, sweep_id, options);
     }
+    for (const auto& [position, error] : source->stalled()) {
+        std::cerr << "error: evolution " << position << " stopped: " << error << '\n';
+    }
     if (!request.quiet) {
         std::cout << format_table(evolutions_table(store, sweep_id))
                   << "sweep " << spec.name << ": " << source->finished_count() << " of " << source->evolution_count()
-                  << " evolutions finished, " << summary.done << " fitness jobs run (" << summary.failed
-                  << " failed: -inf)\n"
+                  << " evolutions finished, " << summary.done << " fitness jobs run, " << summary.failed
+                  << " failed\n"
                   << "index:    " << fs::absolute(db_path).string() << "\n"
                   << "see:      sweep_runner results " << db_path.string() << " --sweep " << spec.name << '\n';
     }
-    return source->finished_count() == source->evolution_count() ? 0 : 3;
+    if (source->finished_count() == source->evolution_count()) return 0;
+    return source->stalled().empty() ? 3 : 1;
 }
 
 }  // namespace
