@@ -68,7 +68,8 @@ Array raster(const spikegd::QifTrial& trial) {
             rows.push_back(e.t);
             rows.push_back(e.j);
         }
-    return Array::real({rows.size() / 2, 2}, std::move(rows));
+    const std::size_t n = rows.size() / 2;
+    return Array::real({n, 2}, std::move(rows));
 }
 
 // ---------------------------------------------------------------------------------------------
