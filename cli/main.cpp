@@ -1,5 +1,6 @@
 // sweep_runner: the command line. Parses arguments and calls into scheduler/ and db/; no logic here.
 #include "core/registry.hpp"
+#include "db/evolution_store.hpp"
 #include "db/payload.hpp"
 #include "db/query.hpp"
 #include "scheduler/expansion.hpp"
@@ -108,6 +109,13 @@ int cmd_status(const std::string& db) {
             std::cout << '\n';
         }
         for (const auto& [key, error] : c.failures) std::cout << "  failed " << key.substr(0, 12) << ": " << error << '\n';
+        // An evolution sweep: generations done per evolution, and its best rules so far.
+        const sr::ResultsTable evolutions = sr::evolutions_table(*store, *store->find_sweep(c.name));
+        for (const auto& row : evolutions.rows) {
+            std::cout << "  evolution " << row[0].dump() << " (seed " << row[1].dump() << "): " << row[2].dump()
+                      << " generations" << (row[3] == "yes" ? ", finished" : "") << ", best " << row[4].dump()
+                      << ' ' << row[5].get<std::string>() << '\n';
+        }
     }
     return 0;
 }
@@ -115,7 +123,11 @@ int cmd_status(const std::string& db) {
 int cmd_results(const std::string& db, const std::string& sweep, const std::string& where,
                 const std::vector<std::string>& columns, const std::string& format) {
     auto store = open_existing(db);
-    const sr::ResultsTable table = sr::query_results(*store, sweep, sr::parse_where(where), columns);
+    // An evolution sweep shows its champion per generation unless columns or conditions ask for jobs.
+    const auto sweep_id = store->find_sweep(sweep);
+    const bool champions = sweep_id && where.empty() && columns.empty() && sr::has_evolutions(*store, *sweep_id);
+    const sr::ResultsTable table = champions ? sr::champions_table(*store, *sweep_id)
+                                             : sr::query_results(*store, sweep, sr::parse_where(where), columns);
     if (format == "csv") std::cout << sr::format_csv(table);
     else if (format == "json") std::cout << sr::format_json(table);
     else std::cout << sr::format_table(table);
@@ -173,7 +185,8 @@ int run_command(sr::RunRequest& run, int threads, int& argc, char**& argv) {
 int main(int argc, char** argv) {
     CLI::App app{"sweep_runner: parameter sweeps of spiking-network simulations"};
     app.require_subcommand(1);
-    app.set_version_flag("--version", sr::build_info().version + " (" + sr::build_info().build_type + ")");
+    app.set_version_flag("--version", std::string("sweep_runner ") + SWEEP_RUNNER_PROJECT_VERSION + " (" +
+                                           sr::build_info().version + ", " + sr::build_info().build_type + ")");
 
     sr::RunRequest run;
     std::string db, out = "results";
