@@ -64,12 +64,57 @@ TEST(SpikegdModel, ErrorsNameTheirKey) {
     EXPECT_EQ(error_key(*model("spikegd.rnn"), Params{{"mode", "fast"}}), "mode");
     EXPECT_EQ(error_key(*model("spikegd.rnn"), Params{{"Ntar", 3}}), "r_targets");
     EXPECT_EQ(error_key(*model("spikegd.concept"), Params{{"vary", "tau"}}), "vary");
+    EXPECT_EQ(error_key(*model("spikegd.concept"), Params{{"neuron", "hh"}}), "neuron");
 }
 
 TEST(SpikegdModel, SweepFilesExpand) {
-    EXPECT_EQ(expand(load_sweep(SPIKEGD_SWEEP_DIR "/spikegd_concept.yaml"), builtin_models()).size(), 4u);
+    EXPECT_EQ(expand(load_sweep(SPIKEGD_SWEEP_DIR "/spikegd_concept.yaml"), builtin_models()).size(), 6u);
     EXPECT_EQ(expand(load_sweep(SPIKEGD_SWEEP_DIR "/spikegd_rnn.yaml"), builtin_models()).size(), 16u);
     EXPECT_EQ(expand(load_sweep(SPIKEGD_SWEEP_DIR "/spikegd_quick.yaml"), builtin_models()).size(), 6u);
+    EXPECT_EQ(expand(load_sweep(SPIKEGD_SWEEP_DIR "/spikegd_mnist.yaml"), builtin_models()).size(), 20u);
+}
+
+}  // namespace
+}  // namespace sr
+
+namespace sr {
+namespace {
+
+Params tiny_mnist(const char* network) {
+    const std::string dir = SPIKEGD_TEST_DATA_DIR "/../csdp/mnist_tiny/";
+    return Params{{"network", network},
+                  {"data", {{"train_images", dir + "train-images-idx3-ubyte"}, {"train_labels", dir + "train-labels-idx1-ubyte"},
+                            {"test_images", dir + "dev-images-idx3-ubyte"}, {"test_labels", dir + "dev-labels-idx1-ubyte"}}},
+                  {"Nhidden", 20},
+                  {"Nbatch", 10},
+                  {"Nepochs", 2}};
+}
+
+// The reference's silent start: no hidden spikes, every output silent, so the ordinary-spike
+// prediction is class 0 and the ordinary loss is ln 10 + 0.01 (e - 1) = 2.3198.
+TEST(SpikegdModel, MnistSilentStart) {
+    RunContext ctx;
+    const Result r = model("spikegd.mnist")->run(tiny_mnist("theta"), ctx);
+    EXPECT_EQ(r.arrays.at("activity").reals()[0], 0.0);
+    EXPECT_EQ(r.arrays.at("silent_neurons").reals()[0], 1.0);
+    EXPECT_NEAR(r.metrics.at("loss_ord_initial"), std::log(10.0) + 0.01 * (std::exp(1.0) - 1), 1e-12);
+    // The dev labels of the tiny set: the fraction of class 0 is the initial ordinary accuracy.
+    EXPECT_NEAR(r.arrays.at("test_acc_ord").reals()[0], 2.0 / 20.0, 1e-12);
+    EXPECT_EQ(r.arrays.at("test_loss").shape, (std::vector<std::size_t>{3}));
+    EXPECT_LT(r.arrays.at("train_loss").reals()[2], r.arrays.at("train_loss").reals()[1]);
+}
+
+TEST(SpikegdModel, MnistBaselineTrains) {
+    RunContext ctx;
+    const Result r = model("spikegd.mnist")->run(tiny_mnist("ann"), ctx);
+    EXPECT_LT(r.arrays.at("train_loss").reals()[2], r.arrays.at("train_loss").reals()[1]);
+}
+
+TEST(SpikegdModel, MnistMissingDataNamesTheKey) {
+    Params p = tiny_mnist("theta");
+    p["data"]["train_images"] = "/nonexistent/train-images";
+    EXPECT_EQ(error_key(*model("spikegd.mnist"), p), "data.train_images");
+    EXPECT_EQ(error_key(*model("spikegd.mnist"), Params{{"Nepochs", 1}}), "data.train_images");
 }
 
 }  // namespace
