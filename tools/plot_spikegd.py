@@ -12,6 +12,8 @@ The model of the sweep picks the figure:
   spikegd.rnn      loss curves of every job (log-log, coloured by learning rate or rule) and the
                    spike rasters of the first job before and after training with its targets
   spikegd.single   output and input spike times over training, and the loss
+  spikegd.mnist    test error per epoch (mean and range over seeds) of the theta network with and
+                   without pseudospikes next to the non-spiking baseline, and the hidden activity
 Times are in units of tau (the reference's plots multiply by 10 for ms).
 Runs the Debian python (/usr/bin/python3 with numpy, h5py, pandas, matplotlib).
 """
@@ -137,6 +139,40 @@ def plot_single(jobs, out):
     fig.savefig(out, dpi=130)
 
 
+def plot_mnist(jobs, out):
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    curves = {}
+    for params, _, a in jobs:
+        net = params.get("network", "theta")
+        curves.setdefault((net, "acc"), []).append(a["test_acc"])
+        if net == "theta":
+            curves.setdefault((net, "acc_ord"), []).append(a["test_acc_ord"])
+            curves.setdefault((net, "activity"), []).append(a["activity"])
+    labels = {("theta", "acc"): ("theta, incl. pseudospikes", "tab:blue"),
+              ("theta", "acc_ord"): ("theta, ordinary spikes only", "tab:cyan"),
+              ("ann", "acc"): ("non-spiking baseline", "tab:gray")}
+    for key, (label, color) in labels.items():
+        if key not in curves:
+            continue
+        n = min(len(c) for c in curves[key])
+        err = 1 - np.array([c[:n] for c in curves[key]])
+        epochs = np.arange(n)
+        axes[0].plot(epochs, err.mean(0), color=color, label=f"{label} ({len(err)} seeds)")
+        axes[0].fill_between(epochs, err.min(0), err.max(0), color=color, alpha=0.2)
+    axes[0].set_yscale("log")
+    axes[0].set_xlabel("epoch")
+    axes[0].set_ylabel("test error")
+    axes[0].legend(fontsize=7)
+    if ("theta", "activity") in curves:
+        n = min(len(c) for c in curves[("theta", "activity")])
+        act = np.array([c[:n] for c in curves[("theta", "activity")]])
+        axes[1].plot(np.arange(n), act.mean(0), color="tab:blue")
+    axes[1].set_xlabel("epoch")
+    axes[1].set_ylabel("hidden spikes per neuron and image")
+    fig.tight_layout()
+    fig.savefig(out, dpi=130)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("db")
@@ -144,7 +180,8 @@ def main():
     ap.add_argument("-o", "--output", default="spikegd.png")
     args = ap.parse_args()
     model = sweep_model(args.db, args.sweep)
-    plot = {"spikegd.concept": plot_concept, "spikegd.rnn": plot_rnn, "spikegd.single": plot_single}.get(model)
+    plot = {"spikegd.concept": plot_concept, "spikegd.rnn": plot_rnn, "spikegd.single": plot_single,
+            "spikegd.mnist": plot_mnist}.get(model)
     if plot is None:
         sys.exit(f"sweep '{args.sweep}' runs model {model}, not a spikegd model")
     plot(payloads(args.db, args.sweep, model), args.output)
