@@ -4,6 +4,7 @@
 #include <numeric>
 #include <utility>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace sr {
 
@@ -45,7 +46,7 @@ std::optional<PackedJob> StaticJobSource::next() {
 }
 
 void StaticJobSource::on_outcome(const PackedJob& job, Outcome outcome) {
-    if (outcome == Outcome::failed && job.attempts + 1 <= retries_) {
+    if (outcome == Outcome::failed && ++failures_[job.key] <= retries_) {
         PackedJob again = job;
         again.attempts += 1;
         retry_queue_.push_back(std::move(again));
@@ -68,12 +69,18 @@ RunSummary coordinate(JobSource& source, std::size_t total_jobs, WorkerPool& poo
     bool stopping = false;
     bool starved = false;  // the source had nothing to hand out when a slot was free
 
-    // Outcomes count as done only once their transaction has committed.
+    // Outcomes count as done only once their transaction has committed. Progress counts jobs, not
+    // attempts: a job that fails and is retried counts as failed until an attempt succeeds.
+    std::unordered_set<std::string> failed_keys;
     auto flush = [&] {
         store.commit(sweep_id, started, finished);
         for (const JobOutcome& o : finished) {
-            if (o.outcome == Outcome::done) ++progress.done;
-            else if (o.outcome == Outcome::failed) ++progress.failed;
+            if (o.outcome == Outcome::done) {
+                ++progress.done;
+                if (failed_keys.erase(o.key) != 0) --progress.failed;
+            } else if (o.outcome == Outcome::failed && failed_keys.insert(o.key).second) {
+                ++progress.failed;
+            }
         }
         for (const auto& [job, position] : to_report) source.on_result(job, finished[position]);
         to_report.clear();

@@ -6,6 +6,8 @@
 #include <deque>
 #include <map>
 #include <optional>
+#include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace sr {
@@ -24,8 +26,9 @@ public:
     virtual bool exhausted() const = 0;
 };
 
-// The jobs of an expanded sweep not yet done, most expensive first; failed jobs run again until
-// they have been attempted 1 + retries times.
+// The jobs of an expanded sweep not yet done, most expensive first; a job that fails runs again
+// until it has been attempted 1 + retries times in this run (attempts of earlier runs do not count:
+// after fixing a script, `--retry-failed --retries 2` gives each failed job three more tries).
 class StaticJobSource final : public JobSource {
 public:
     StaticJobSource(std::vector<PackedJob> jobs, int retries);
@@ -37,6 +40,7 @@ private:
     std::vector<PackedJob> queue_;  // the next job last (no second copy of a large sweep)
     std::deque<PackedJob> retry_queue_;  // after all the others
     int retries_;
+    std::unordered_map<std::string, int> failures_;  // failed attempts in this run, by key
 };
 
 }  // namespace sr

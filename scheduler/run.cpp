@@ -224,6 +224,7 @@ int run_sweep(const RunRequest& request) {
     std::unique_ptr<Store> store;
     std::int64_t sweep_id = 0;
     std::size_t to_run_count = 0;
+    std::size_t failed_not_retried = 0;
     try {
         check_writable_folder(out_dir, "results folder");
         check_writable_folder(db_path.parent_path().empty() ? fs::path(".") : db_path.parent_path(),
@@ -247,8 +248,9 @@ int run_sweep(const RunRequest& request) {
             if (it == position.end()) return;  // retired
             jobs[it->second].attempts = state.attempts;
             jobs[it->second].id = state.id;
-            skip[it->second] = state.status == JobStatus::done ||
-                               (state.status == JobStatus::failed && state.attempts > request.retries);
+            const bool failed_before = state.status == JobStatus::failed;
+            if (failed_before && !request.retry_failed) ++failed_not_retried;
+            skip[it->second] = state.status == JobStatus::done || (failed_before && !request.retry_failed);
         });
         position = {};
         std::size_t kept = 0;
@@ -273,6 +275,10 @@ int run_sweep(const RunRequest& request) {
     if (!request.quiet) {
         std::cerr << "sweep " << spec.name << ": " << job_count << " jobs, " << to_run_count
                   << " to run; index " << db_path.string() << '\n';
+        if (failed_not_retried > 0) {
+            std::cerr << failed_not_retried << " jobs failed in an earlier run and are not retried: add "
+                      << "--retry-failed to run them again (see why: sweep_runner status " << db_path.string() << ")\n";
+        }
     }
     RunSummary summary;
     std::size_t skipped_for_time = 0;

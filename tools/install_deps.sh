@@ -11,7 +11,7 @@ packages=(
   zlib1g-dev  # model exec: compressed .npz results (np.savez_compressed); core/data: .gz IDX files
   dataset-fashion-mnist  # model csdp: Fashion-MNIST (IDX, /usr/share/datasets/fashion-mnist)
   slurm-wlm munge  # tests/slurm start a single-node Slurm (slurmctld, slurmd, munged) of their own
-  python3 python3-numpy python3-pandas python3-h5py python3-matplotlib python3-yaml
+  python3 python3-numpy python3-scipy python3-pandas python3-h5py python3-matplotlib python3-yaml
 )
 
 missing=()

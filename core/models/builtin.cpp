@@ -18,6 +18,15 @@
 #ifdef SWEEP_RUNNER_HAS_MODEL_csdp
 #include "core/models/csdp/csdp_model.hpp"
 #endif
+#ifdef SWEEP_RUNNER_HAS_MODEL_stdd
+#include "core/models/stdd/stdd_model.hpp"
+#endif
+#ifdef SWEEP_RUNNER_HAS_MODEL_eisys
+#include "core/models/eisys/eisys_model.hpp"
+#endif
+#ifdef SWEEP_RUNNER_HAS_MODEL_salnet
+#include "core/models/salnet/salnet_model.hpp"
+#endif
 
 namespace sr {
 
@@ -42,6 +51,15 @@ const ModelRegistry& builtin_models() {
 #endif
 #ifdef SWEEP_RUNNER_HAS_MODEL_spikegd
         for (ModelPtr model : make_spikegd_models()) r.add(std::move(model));
+#endif
+#ifdef SWEEP_RUNNER_HAS_MODEL_stdd
+        r.add(make_stdd_model());
+#endif
+#ifdef SWEEP_RUNNER_HAS_MODEL_eisys
+        r.add(make_eisys_model());
+#endif
+#ifdef SWEEP_RUNNER_HAS_MODEL_salnet
+        r.add(make_salnet_model());
 #endif
         return r;
     }();
