@@ -11,7 +11,9 @@ import sys
 
 # --- snippet begin ---
 import contextlib
+import hashlib
 import json
+import os
 import sqlite3
 
 import h5py
@@ -21,10 +23,13 @@ import pandas as pd
 def load_results(db_path, sweep):
     """One row per job (indexed by its position in the sweep): key, status, payload_path, the
     parameters as dotted columns, the tags as tag.<name> columns, and one column per metric."""
-    uri = f"file:{db_path}?mode=ro"
+    # a folder you may not write (archived results, a colleague's): no runner writes there, read as is
+    writable = os.access(os.path.dirname(os.path.abspath(db_path)), os.W_OK)
+    uri = f"file:{db_path}?" + ("mode=ro" if writable else "immutable=1")
     with contextlib.closing(sqlite3.connect(uri, uri=True)) as con:
         jobs = pd.read_sql_query(
-            "SELECT j.id, j.block, j.idx AS 'index', j.key, j.status, j.params, j.tags, j.payload_path"
+            "SELECT j.id, j.block, j.idx AS 'index', j.key, j.status, j.params, j.tags, j.payload_path,"
+            " j.payload_sha256"
             " FROM jobs j JOIN sweeps s ON s.id = j.sweep_id"
             " WHERE s.name = ? AND j.retired = 0 ORDER BY j.block, j.idx",
             con, params=(sweep,))
@@ -41,8 +46,14 @@ def load_results(db_path, sweep):
     return df.drop(columns="id").set_index("index")
 
 
-def read_payload(path):
-    """Root attributes (key, model, params_json, ...), metrics, and every dataset as a numpy array."""
+def read_payload(path, sha256=None):
+    """Root attributes (key, model, params_json, ...), metrics, and every dataset as a numpy array.
+    Given the index's payload_sha256, a file changed since its job ran raises ValueError."""
+    if sha256 is not None:
+        with open(path, "rb") as f:
+            actual = hashlib.sha256(f.read()).hexdigest()
+        if actual != sha256:
+            raise ValueError(f"{path}: checksum mismatch: the index has {sha256[:12]}, the file {actual[:12]}")
     with h5py.File(path, "r") as f:
         # strings are stored as fixed-length UTF-8, which h5py returns as bytes
         attributes = {name: value.decode() if isinstance(value, bytes) else value
@@ -62,7 +73,7 @@ def main(db_path, sweep, columns):
     for name in columns:
         print(f"mean {name}: {done[name].mean():.6f}")
     first = done.iloc[0]
-    attributes, metrics, arrays = read_payload(first["payload_path"])
+    attributes, metrics, arrays = read_payload(first["payload_path"], first["payload_sha256"])
     print(f"payload of job {first.name}: key {attributes['key'][:12]}, model {attributes['model']}")
     print("  metrics: " + ", ".join(f"{k}={v:.6f}" for k, v in sorted(metrics.items())))
     print("  datasets: " + ", ".join(f"{k} {v.dtype} {v.shape}" for k, v in sorted(arrays.items())))
