@@ -1,6 +1,8 @@
 // sweep_runner: the command line. Parses arguments and calls into scheduler/ and db/; no logic here.
 #include "core/limits.hpp"
 #include "core/registry.hpp"
+#include "db/evolution_store.hpp"
+#include "db/index_lock.hpp"
 #include "db/payload.hpp"
 #include "db/query.hpp"
 #include "scheduler/expansion.hpp"
@@ -13,6 +15,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cmath>
 #include <csignal>
 #include <unistd.h>
 #include <cstdlib>
@@ -114,35 +117,78 @@ std::unique_ptr<sr::Store> open_existing(const std::string& path) {
 
 int cmd_status(const std::string& db) {
     auto store = open_existing(db);
+    // No runner holds the index, yet rows say running: a run ended without recording (killed, a
+    // node lost). The next run puts them back to pending and redoes them.
+    const bool runner_active = sr::IndexLock::held(db);
     for (const sr::SweepCounts& c : store->counts()) {
         std::cout << c.name << ": " << c.done << " done, " << c.failed << " failed, " << c.running
                   << " running, " << c.pending << " pending";
         if (c.retired) std::cout << " (" << c.retired << " retired)";
         std::cout << '\n';
+        if (c.running > 0 && !runner_active) {
+            std::cout << "  " << c.running << " jobs marked running, but no sweep_runner holds the index (the run "
+                      << "ended without recording them): the next run redoes them\n";
+        }
         if (!c.submissions.empty()) {
             std::cout << "  slurm jobs:";
             for (const std::string& id : c.submissions) std::cout << ' ' << id;
             std::cout << '\n';
         }
-        for (const auto& [key, error] : c.failures) std::cout << "  failed " << key.substr(0, 12) << ": " << error << '\n';
+        // An evolution sweep: generations done per evolution, and its best rules so far.
+        const sr::ResultsTable evolutions = sr::evolutions_table(*store, *store->find_sweep(c.name));
+        for (const auto& row : evolutions.rows) {
+            std::cout << "  evolution " << row[0].dump() << " (seed " << row[1].dump() << "): " << row[2].dump()
+                      << " generations" << (row[3] == "yes" ? ", finished" : "") << ", best " << row[4].dump()
+                      << ' ' << row[5].get<std::string>() << '\n';
+        }
+        if (c.failed == 0) continue;
+        const std::vector<sr::FailureGroup> groups = sr::failure_groups(*store, *store->find_sweep(c.name));
+        constexpr std::size_t shown = 5;
+        for (std::size_t g = 0; g < groups.size() && g < shown; ++g) {
+            const sr::FailureGroup& f = groups[g];
+            std::cout << "  " << f.count << " failed: " << f.error << '\n';
+            std::istringstream detail(f.detail);
+            for (std::string line; std::getline(detail, line);) std::cout << "    | " << line << '\n';
+            std::cout << "    e.g. " << f.example_key.substr(0, 12) << ' ' << f.example_params.dump() << '\n';
+        }
+        if (groups.size() > shown) {
+            std::int64_t jobs = 0;
+            for (std::size_t g = shown; g < groups.size(); ++g) jobs += groups[g].count;
+            std::cout << "  and " << groups.size() - shown << " more errors (" << jobs << " jobs): sweep_runner results "
+                      << db << " --sweep " << c.name << " --where status=failed --columns index,key,error\n";
+        }
+        std::cout << "  run them again: sweep_runner run SWEEP.yaml --retry-failed\n";
     }
     return 0;
 }
 
-int cmd_results(const std::string& db, const std::string& sweep, const std::string& where,
-                const std::vector<std::string>& columns, const std::string& format) {
+int cmd_results(const std::string& db, sr::ResultsQuery query, const std::string& format) {
     auto store = open_existing(db);
-    const sr::ResultsTable table = sr::query_results(*store, sweep, sr::parse_where(where), columns);
+    // An evolution sweep shows its champion per generation unless the query asks for jobs.
+    const auto sweep_id = query.sweep.empty() ? std::nullopt : store->find_sweep(query.sweep);
+    const bool plain = query.where.empty() && query.columns.empty() && query.sort.empty() && !query.limit &&
+                       query.group_by.empty();
+    const bool champions = sweep_id && plain && sr::has_evolutions(*store, *sweep_id);
+    const sr::ResultsTable table =
+        champions ? sr::champions_table(*store, *sweep_id) : sr::query_results(*store, query);
     if (format == "csv") std::cout << sr::format_csv(table);
     else if (format == "json") std::cout << sr::format_json(table);
     else std::cout << sr::format_table(table);
     return 0;
 }
 
-int cmd_show(const std::string& db, const std::string& key) {
+int cmd_show(const std::string& db, const std::string& key, const std::string& sweep, std::optional<std::int64_t> index) {
     auto store = open_existing(db);
-    const auto job = sr::find_job(*store, key);
-    if (!job) return fail("no job with key " + key + " in " + db);
+    std::optional<sr::JobRecord> job;
+    if (index) {
+        const std::string name = sr::resolve_sweep(*store, sweep);
+        job = sr::find_job_at(*store, name, *index);
+        if (!job) return fail("no job at index " + std::to_string(*index) + " of sweep " + name + " in " + db);
+    } else {
+        if (key.empty()) return fail("show: give a job key (or prefix), or --index I [--sweep S]");
+        job = sr::find_job(*store, key);
+        if (!job) return fail("no job with key " + key + " in " + db);
+    }
     std::cout << "key:      " << job->key << "\nsweep:    " << job->sweep << "  index " << job->index
               << "\nmodel:    " << job->model << " (version " << job->model_version << ")"
               << "\nstatus:   " << job->status << "  attempts " << job->attempts
@@ -151,7 +197,9 @@ int cmd_show(const std::string& db, const std::string& key) {
               << "\ntags:     " << job->tags.dump() << "\nparams:   " << job->params.dump(2) << '\n';
     if (!job->error.empty()) std::cout << "error:    " << job->error << '\n';
     std::cout << "metrics:\n";
-    for (const auto& [name, value] : job->metrics) std::cout << "  " << name << " = " << sr::Json(value).dump() << '\n';
+    for (const auto& [name, value] : job->metrics) {
+        std::cout << "  " << name << " = " << (std::isfinite(value) ? sr::Json(value).dump() : std::isnan(value) ? "nan" : value > 0 ? "inf" : "-inf") << '\n';
+    }
     if (!job->payload_path.empty()) {
         std::cout << "payload:  " << job->payload_path << "\n  sha256 " << job->payload_sha256 << '\n';
         for (const sr::DatasetInfo& d : sr::read_payload_summary(job->payload_path).datasets) {
@@ -185,12 +233,33 @@ int run_command(sr::RunRequest& run, int threads, int& argc, char**& argv) {
     return sr::run_sweep(run);
 }
 
+// `sweep_runner FILE.yaml ...` (the command the service is specified by, usually under mpirun) is
+// `sweep_runner run FILE.yaml ...`: a first argument that names no verb but a sweep file gets `run`
+// put in front of it.
+std::vector<char*> with_default_verb(int argc, char** argv, const CLI::App& app) {
+    std::vector<char*> args(argv, argv + argc + 1);  // with argv's terminating null
+    if (argc < 2 || argv[1][0] == '-') return args;
+    const std::string first = argv[1];
+    for (const CLI::App* sub : app.get_subcommands({})) {
+        if (sub->check_name(first)) return args;
+    }
+    const bool yaml = first.ends_with(".yaml") || first.ends_with(".yml");
+    if (yaml || std::filesystem::is_regular_file(first)) {
+        static char run_verb[] = "run";
+        args.insert(args.begin() + 1, run_verb);
+    }
+    return args;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     CLI::App app{"sweep_runner: parameter sweeps of spiking-network simulations"};
     app.require_subcommand(1);
-    app.set_version_flag("--version", sr::build_info().version + " (" + sr::build_info().build_type + ")");
+    app.footer("A sweep file as the first argument means run: `sweep_runner SWEEP.yaml [options]` is "
+               "`sweep_runner run SWEEP.yaml [options]`,\nalso under MPI: `mpirun -n 120 sweep_runner SWEEP.yaml`.");
+    app.set_version_flag("--version", std::string("sweep_runner ") + SWEEP_RUNNER_PROJECT_VERSION + " (" +
+                                          sr::build_info().version + ", " + sr::build_info().build_type + ")");
 
     sr::RunRequest run;
     std::string db, out = "results";
@@ -202,7 +271,9 @@ int main(int argc, char** argv) {
     run_cmd->add_option("--out", out, "results folder for payloads")->capture_default_str();
     run_cmd->add_option("-j,--jobs", threads, "worker threads (default: all cores)")
         ->check(CLI::Range(1, sr::limits::max_threads));
-    run_cmd->add_option("--retries", run.retries, "run failed jobs again up to K times")->check(CLI::NonNegativeNumber);
+    run_cmd->add_option("--retries", run.retries, "a job that fails gets up to K more attempts in this run")
+        ->check(CLI::NonNegativeNumber);
+    run_cmd->add_flag("--retry-failed", run.retry_failed, "run the jobs that failed in earlier runs again");
     run_cmd->add_option("--timeout", timeout, "per-job timeout in seconds (overrides the sweep's)")
         ->check(timeout_check);
     run_cmd->add_flag("-q,--quiet", run.quiet, "no progress or summary");
@@ -268,22 +339,41 @@ int main(int argc, char** argv) {
 
     auto* models_cmd = app.add_subcommand("models", "list models and their parameters");
 
+    // The read verbs default to the index `run` writes by default.
+    std::string read_db = "results/index.db";
     auto* status_cmd = app.add_subcommand("status", "job counts per sweep and failures");
-    status_cmd->add_option("db", db, "SQLite index")->required();
+    status_cmd->add_option("db", read_db, "SQLite index")->capture_default_str();
 
-    std::string sweep, where, format = "table", key;
-    std::vector<std::string> columns;
+    std::string sweep, format = "table", key;
+    sr::ResultsQuery query;
+    std::vector<std::string> aggregate;
+    std::size_t limit = 0;
     auto* results_cmd = app.add_subcommand("results", "parameters and metrics of a sweep's jobs");
-    results_cmd->add_option("db", db, "SQLite index")->required();
-    results_cmd->add_option("--sweep", sweep, "sweep name")->required();
-    results_cmd->add_option("--where", where, "filter, e.g. 'init_noise>=0.4 and tag.sal=on'");
-    results_cmd->add_option("--columns", columns, "columns to show")->delimiter(',');
+    results_cmd->add_option("db", read_db, "SQLite index")->capture_default_str();
+    results_cmd->add_option("--sweep", query.sweep, "sweep name (default: the index's only sweep)");
+    results_cmd->add_option("--where", query.where,
+                            "filter: and, or, not, (), in (...), comparisons on parameters, tag.<name>, metrics, "
+                            "index, status, attempts, started, finished, wall_seconds, ...; "
+                            "e.g. \"(a=0 or a=0.03) and tag.sal=on and loss<inf\"");
+    results_cmd->add_option("--columns", query.columns, "columns to show")->delimiter(',');
+    results_cmd->add_option("--sort", query.sort, "sort by these columns (-COLUMN: descending)")->delimiter(',');
+    results_cmd->add_option("--limit", limit, "at most N rows (after sorting)")->check(CLI::PositiveNumber);
+    auto* group_opt = results_cmd->add_option("--group-by", query.group_by, "one row per distinct value of these columns")
+                          ->delimiter(',');
+    results_cmd->add_option("--agg", aggregate, "with --group-by: FUNCTIONS COLUMNS, e.g. --agg mean,std,median,count loss")
+        ->expected(2)->needs(group_opt);
     results_cmd->add_option("--format", format)->check(CLI::IsMember({"table", "csv", "json"}));
 
+    std::optional<std::int64_t> show_index;
     auto* show_cmd = app.add_subcommand("show", "one job: parameters, metrics, payload datasets");
-    show_cmd->add_option("db", db, "SQLite index")->required();
-    show_cmd->add_option("key", key, "job key or unique prefix")->required();
+    show_cmd->add_option("db", read_db, "SQLite index")->capture_default_str();
+    show_cmd->add_option("key", key, "job key or unique prefix");
+    show_cmd->add_option("--sweep", sweep, "with --index: the sweep (default: the index's only sweep)");
+    show_cmd->add_option("--index", show_index, "the job at this index of the sweep (instead of a key)");
 
+    std::vector<char*> args = with_default_verb(argc, argv, app);
+    argc = static_cast<int>(args.size()) - 1;
+    argv = args.data();
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -316,9 +406,22 @@ int main(int argc, char** argv) {
         if (*merge_cmd) return sr::slurm::merge(merge_sweep, merge_db, merge_out);
         if (*expand_cmd) return cmd_expand(expand_file, expand_format);
         if (*models_cmd) return cmd_models();
-        if (*status_cmd) return cmd_status(db);
-        if (*results_cmd) return cmd_results(db, sweep, where, columns, format);
-        if (*show_cmd) return cmd_show(db, key);
+        if (*status_cmd) return cmd_status(read_db);
+        if (*results_cmd) {
+            if (limit > 0) query.limit = limit;
+            if (!aggregate.empty()) {
+                const auto split = [](const std::string& text) {
+                    std::vector<std::string> parts;
+                    std::istringstream in(text);
+                    for (std::string part; std::getline(in, part, ',');) parts.push_back(part);
+                    return parts;
+                };
+                query.aggregate_functions = split(aggregate.at(0));
+                query.aggregate_columns = split(aggregate.at(1));
+            }
+            return cmd_results(read_db, query, format);
+        }
+        if (*show_cmd) return cmd_show(read_db, key, sweep, show_index);
     } catch (const std::exception& e) {
         return fail(e.what());
     }

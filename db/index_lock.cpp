@@ -29,4 +29,13 @@ IndexLock::IndexLock(const std::filesystem::path& db_path, Mode mode) {
 
 IndexLock::~IndexLock() { ::close(fd_); }
 
+bool IndexLock::held(const std::filesystem::path& db_path) {
+    const std::string path = db_path.string() + ".lock";
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return false;  // no lock file: no run ever took it
+    const bool free = ::flock(fd, LOCK_SH | LOCK_NB) == 0;
+    ::close(fd);  // releases the probe's shared lock
+    return !free;
+}
+
 }  // namespace sr

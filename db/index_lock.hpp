@@ -11,6 +11,8 @@ public:
     // Throws std::runtime_error naming the database when it cannot be taken.
     IndexLock(const std::filesystem::path& db_path, Mode mode);
     ~IndexLock();
+    // Whether a process holds the lock of this index now (a run in progress). Creates nothing.
+    static bool held(const std::filesystem::path& db_path);
     IndexLock(const IndexLock&) = delete;
     IndexLock& operator=(const IndexLock&) = delete;
 

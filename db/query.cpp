@@ -1,21 +1,26 @@
 #include "db/query.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
+#include <limits>
 #include <set>
 #include <sstream>
 #include <stdexcept>
+#include <unordered_map>
+#include <variant>
 
 namespace sr {
 namespace {
 
-const std::set<std::string> job_fields = {"index", "key", "status", "block", "attempts", "host",
-                                          "rank", "wall_seconds", "error", "payload_path"};
-
-std::string job_field_sql(const std::string& field) {
-    return field == "index" ? "j.idx" : "j." + field;
-}
+// Job fields as columns and the SQL that reads them from the jobs row j.
+const std::map<std::string, std::string> job_fields = {
+    {"index", "j.idx"},         {"key", "j.key"},           {"status", "j.status"},
+    {"block", "j.block"},       {"model", "j.model"},       {"cost", "j.cost"},
+    {"attempts", "j.attempts"}, {"host", "j.host"},         {"rank", "j.rank"},
+    {"started", "j.started"},   {"finished", "j.finished"}, {"wall_seconds", "j.wall_seconds"},
+    {"error", "j.error"},       {"payload_path", "j.payload_path"}};
 
 void flatten(const Json& node, const std::string& prefix, std::map<std::string, Json>& out) {
     if (node.is_object()) {
@@ -25,30 +30,31 @@ void flatten(const Json& node, const std::string& prefix, std::map<std::string, 
     }
 }
 
-std::string trim(std::string s) {
-    const auto b = s.find_first_not_of(" \t");
-    const auto e = s.find_last_not_of(" \t");
-    return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
+std::string quote_identifier(const std::string& name) {
+    std::string out = "\"";
+    for (char c : name) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return out + "\"";
 }
 
-std::optional<double> as_number(const std::string& text) {
-    double value = 0;
-    const auto* end = text.data() + text.size();
-    const auto [ptr, ec] = std::from_chars(text.data(), end, value);
-    if (ec != std::errc() || ptr != end) return std::nullopt;
-    return value;
+// A JSON path for json_extract with every segment quoted: $."group"."label".
+std::string json_path(const std::string& dotted) {
+    std::string path = "$";
+    std::size_t start = 0;
+    while (true) {
+        const auto dot = dotted.find('.', start);
+        path += ".\"" + dotted.substr(start, dot - start) + "\"";
+        if (dot == std::string::npos) return path;
+        start = dot + 1;
+    }
 }
 
-void bind_value(sql::Statement& stmt, int index, const std::string& value) {
-    if (auto number = as_number(value)) stmt.bind(index, *number);
-    else if (value == "true") stmt.bind(index, std::int64_t{1});
-    else if (value == "false") stmt.bind(index, std::int64_t{0});
-    else stmt.bind(index, value);
-}
+std::string nonfinite_text(double v) { return std::isnan(v) ? "nan" : v > 0 ? "inf" : "-inf"; }
+
+bool is_nonfinite(const Json& value) { return value.is_number_float() && !std::isfinite(value.get<double>()); }
 
 std::string csv_cell(const Json& value) {
     if (value.is_null()) return "";
-    if (value.is_number_float() && std::isinf(value.get<double>())) return value.get<double>() > 0 ? "inf" : "-inf";
+    if (is_nonfinite(value)) return nonfinite_text(value.get<double>());
     std::string text = value.is_string() ? value.get<std::string>() : value.dump();
     if (text.find_first_of(",\"\n") != std::string::npos) {
         std::string quoted = "\"";
@@ -62,6 +68,7 @@ std::string table_cell(const Json& value) {
     if (value.is_null()) return "-";
     if (value.is_string()) return value.get<std::string>();
     if (value.is_number_float()) {
+        if (is_nonfinite(value)) return nonfinite_text(value.get<double>());
         std::ostringstream s;
         s.precision(6);
         s << value.get<double>();
@@ -70,205 +77,477 @@ std::string table_cell(const Json& value) {
     return value.dump();
 }
 
-}  // namespace
-
-std::vector<Condition> parse_where(const std::string& text) {
-    std::vector<Condition> out;
-    std::string rest = text;
-    // Split on " and " (any case) or ','.
-    std::vector<std::string> parts;
-    std::string lowered = rest;
-    std::transform(lowered.begin(), lowered.end(), lowered.begin(), ::tolower);
-    std::size_t start = 0;
-    for (std::size_t i = 0; i <= rest.size(); ++i) {
-        if (i == rest.size() || rest[i] == ',') {
-            parts.push_back(rest.substr(start, i - start));
-            start = i + 1;
-        } else if (lowered.compare(i, 5, " and ") == 0) {
-            parts.push_back(rest.substr(start, i - start));
-            start = i + 5;
-            i += 4;
-        }
-    }
-    for (const std::string& raw : parts) {
-        const std::string part = trim(raw);
-        if (part.empty()) continue;
-        const auto pos = part.find_first_of("=!<>");
-        if (pos == std::string::npos || pos == 0) {
-            throw std::invalid_argument("--where: expected COLUMN OP VALUE, got '" + part + "'");
-        }
-        std::size_t op_end = pos + 1;
-        if (op_end < part.size() && part[op_end] == '=') ++op_end;
-        std::string op = part.substr(pos, op_end - pos);
-        if (op == "==") op = "=";
-        static const std::set<std::string> ops = {"=", "!=", "<", "<=", ">", ">="};
-        if (!ops.count(op)) throw std::invalid_argument("--where: unknown operator '" + op + "' in '" + part + "'");
-        Condition c{trim(part.substr(0, pos)), op, trim(part.substr(op_end))};
-        if (c.value.size() >= 2 && (c.value.front() == '\'' || c.value.front() == '"') &&
-            c.value.back() == c.value.front()) {
-            c.value = c.value.substr(1, c.value.size() - 2);
-        }
-        out.push_back(std::move(c));
-    }
-    return out;
+// Terminal columns a UTF-8 text takes: one per code point (combining marks and wide characters are
+// rare in parameter values and not told apart).
+std::size_t display_width(const std::string& text) {
+    std::size_t n = 0;
+    for (unsigned char c : text) n += (c & 0xC0) != 0x80;
+    return n;
 }
 
-ResultsTable query_results(Store& store, const std::string& sweep, const std::vector<Condition>& where,
-                           const std::vector<std::string>& columns, bool include_failed) {
-    auto& db = store.connection();
-    const auto sweep_id = store.find_sweep(sweep);
-    if (!sweep_id) throw std::invalid_argument("no sweep named '" + sweep + "' in " + db.path());
+struct ColumnSql {
+    std::string sql;                // one '?' per bound text
+    std::vector<std::string> bind;  // parameter path, tag or metric name
+};
 
-    std::set<std::string> metric_names;
-    {
-        auto names = db.prepare(
-            "SELECT DISTINCT m.name FROM metrics m JOIN jobs j ON j.id = m.job_id WHERE j.sweep_id = ?");
-        names.bind(1, *sweep_id);
-        while (names.step()) metric_names.insert(names.get_text(0));
-    }
+// The columns of one sweep and the SQL reading each from the jobs row j.
+struct Catalogue {
+    std::map<std::string, ColumnSql> sql_columns;
+    std::map<std::string, std::set<std::string>> param_values;  // to find the varying parameters
+    std::set<std::string> tag_names;
+    std::map<std::string, std::string> metric_columns;  // column -> metric name
+    bool known(const std::string& c) const { return sql_columns.count(c) != 0; }
+};
 
+Catalogue catalogue(sql::Connection& db, std::int64_t sweep_id) {
+    Catalogue cat;
+    for (const auto& [name, sql] : job_fields) cat.sql_columns[name] = {sql, {}};
     // Parameter paths and tag names over the whole sweep (not only the rows a filter keeps), so that
     // the varying-parameter columns do not depend on --where and a misspelled column is an error
     // instead of an empty result.
-    std::map<std::string, std::set<std::string>> param_values;  // to find varying parameters
-    std::set<std::string> tag_names;
-    {
-        auto all = db.prepare("SELECT params, tags FROM jobs WHERE sweep_id = ? AND retired = 0");
-        all.bind(1, *sweep_id);
-        while (all.step()) {
-            std::map<std::string, Json> flat;
-            flatten(Json::parse(all.get_text(0)), "", flat);
-            for (const auto& [k, v] : flat) param_values[k].insert(v.dump());
-            const Json tags = Json::parse(all.get_text(1));
-            for (const auto& [k, v] : tags.items()) tag_names.insert(k);
+    auto all = db.prepare("SELECT params, tags FROM jobs WHERE sweep_id = ? AND retired = 0");
+    all.bind(1, sweep_id);
+    while (all.step()) {
+        std::map<std::string, Json> flat;
+        flatten(Json::parse(all.get_text(0)), "", flat);
+        for (const auto& [k, v] : flat) cat.param_values[k].insert(v.dump());
+        const Json tags = Json::parse(all.get_text(1));  // named: items() would not keep a temporary alive
+        for (const auto& [k, v] : tags.items()) cat.tag_names.insert(k);
+    }
+    for (const auto& [name, values] : cat.param_values) {
+        cat.sql_columns[name] = {"json_extract(j.params, ?)", {json_path(name)}};
+    }
+    for (const std::string& t : cat.tag_names) cat.sql_columns["tag." + t] = {"json_extract(j.tags, ?)", {json_path(t)}};
+    // A metric named like a parameter or a job field is the column <name>_metric, so that every
+    // column means one thing (the same rule as tools/sweep_index.py).
+    auto names = db.prepare(
+        "SELECT DISTINCT m.name FROM metrics m JOIN jobs j ON j.id = m.job_id WHERE j.sweep_id = ?");
+    names.bind(1, sweep_id);
+    while (names.step()) {
+        const std::string m = names.get_text(0);
+        const bool clash = cat.param_values.count(m) || job_fields.count(m) || m.rfind("tag.", 0) == 0;
+        const std::string column = clash ? m + "_metric" : m;
+        cat.metric_columns.emplace(column, m);
+        cat.sql_columns[column] = {"(SELECT m.value FROM metrics m WHERE m.job_id = j.id AND m.name = ?)", {m}};
+    }
+    return cat;
+}
+
+// Reads only: the --where expression may select, read columns and call functions, nothing else.
+int read_only_authorizer(void*, int action, const char*, const char*, const char*, const char*) {
+    switch (action) {
+        case SQLITE_SELECT:
+        case SQLITE_READ:
+        case SQLITE_FUNCTION: return SQLITE_OK;
+        default: return SQLITE_DENY;
+    }
+}
+
+using Bound = std::variant<double, std::int64_t, std::string>;
+
+// The --where text as SQL over the catalogue's quoted column names, every literal replaced by a bound
+// parameter numbered from first_parameter. Only a lexer: SQLite parses the expression.
+struct Translated {
+    std::string sql;
+    std::vector<Bound> values;
+    std::vector<std::string> literals;  // each value as the user wrote it (for error messages)
+};
+
+Translated translate_where(const std::string& text, const Catalogue& cat, int first_parameter) {
+    static const std::set<std::string> keywords = {"and", "or", "not", "in", "is", "null", "between",
+                                                   "like", "glob", "true", "false"};
+    static const std::set<std::string> comparisons = {"=", "==", "!=", "<>", "<", "<=", ">", ">="};
+    static const std::vector<std::string> operators = {"==", "!=", "<>", "<=", ">=", "=", "<", ">",
+                                                       "(", ")", ",", "+", "-", "*", "/", "%"};
+    const auto fail = [&](const std::string& why) { throw std::invalid_argument("--where: " + why); };
+    Translated out;
+    std::string previous;  // the previous token: a keyword, an operator, "name", "'" (text) or "0"
+    int depth = 0, in_list_depth = 0;
+    bool after_in = false;
+    std::size_t i = 0;
+    const auto parameter = [&](Bound value, std::size_t from, std::size_t to) {
+        out.values.push_back(std::move(value));
+        out.literals.push_back(text.substr(from, to - from));
+        out.sql += " ?" + std::to_string(first_parameter - 1 + static_cast<int>(out.values.size())) + " ";
+    };
+    while (i < text.size()) {
+        const char c = text[i];
+        std::string token;
+        if (std::isspace(static_cast<unsigned char>(c))) {
+            ++i;
+            continue;
+        }
+        if (c == '\'' || c == '"') {  // text; a doubled quote inside stands for one
+            std::string value;
+            std::size_t j = i + 1;
+            while (true) {
+                if (j >= text.size()) fail("unterminated text starting at " + text.substr(i));
+                if (text[j] == c && j + 1 < text.size() && text[j + 1] == c) {
+                    value += c;
+                    j += 2;
+                } else if (text[j] == c) {
+                    break;
+                } else {
+                    value += text[j++];
+                }
+            }
+            parameter(value, i, j + 1);
+            token = "'";
+            i = j + 1;
+        } else if (std::isdigit(static_cast<unsigned char>(c)) ||
+                   (c == '.' && i + 1 < text.size() && std::isdigit(static_cast<unsigned char>(text[i + 1])))) {
+            std::size_t j = i + 1;
+            while (j < text.size() && (std::isalnum(static_cast<unsigned char>(text[j])) || text[j] == '.' ||
+                                       ((text[j] == '+' || text[j] == '-') && (text[j - 1] == 'e' || text[j - 1] == 'E')))) {
+                ++j;
+            }
+            const std::string number = text.substr(i, j - i);
+            const char* const end = number.data() + number.size();
+            std::int64_t integer = 0;
+            double real = 0;
+            if (const auto r = std::from_chars(number.data(), end, integer); r.ec == std::errc() && r.ptr == end) {
+                parameter(integer, i, j);
+            } else if (const auto d = std::from_chars(number.data(), end, real); d.ec == std::errc() && d.ptr == end) {
+                parameter(real, i, j);
+            } else {
+                fail("not a number: " + number);
+            }
+            token = "0";
+            i = j;
+        } else if (std::isalpha(static_cast<unsigned char>(c)) || c == '_') {
+            std::size_t j = i;
+            while (j < text.size() &&
+                   (std::isalnum(static_cast<unsigned char>(text[j])) || text[j] == '_' || text[j] == '.')) {
+                ++j;
+            }
+            const std::string word = text.substr(i, j - i);
+            std::string lower = word;
+            std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char ch) { return std::tolower(ch); });
+            if (cat.known(word)) {
+                out.sql += " " + quote_identifier(word) + " ";
+                token = "name";
+            } else if (keywords.count(lower)) {
+                out.sql += " " + lower + " ";
+                token = lower;
+            } else if (lower == "inf" || lower == "nan") {
+                parameter(lower == "inf" ? std::numeric_limits<double>::infinity()
+                                         : std::numeric_limits<double>::quiet_NaN(),
+                          i, j);
+                token = "0";
+            } else if (comparisons.count(previous) || in_list_depth > 0) {
+                parameter(word, i, j);  // status=failed, tag.sal=on, mode in (ok, slow)
+                token = "'";
+            } else {
+                fail("unknown column '" + word + "'");
+            }
+            i = j;
+        } else {
+            for (const std::string& op : operators) {
+                if (text.compare(i, op.size(), op) == 0) {
+                    token = op;
+                    break;
+                }
+            }
+            if (token.empty()) fail("unexpected '" + std::string(1, c) + "' at position " + std::to_string(i + 1));
+            if (token == "(") {
+                ++depth;
+                if (after_in) in_list_depth = depth;
+            } else if (token == ")") {
+                // Balanced here, the expression cannot close the query it is embedded in.
+                if (depth == 0) fail("')' without '(' at position " + std::to_string(i + 1));
+                if (depth == in_list_depth) in_list_depth = 0;
+                --depth;
+            }
+            out.sql += " " + (token == "==" ? std::string("=") : token) + " ";  // spaced: "= =" is not "=="
+            i += token.size();
+        }
+        after_in = token == "in";
+        previous = token;
+    }
+    if (depth > 0) fail("'(' without ')'");
+    return out;
+}
+
+std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
+
+// Null last, numbers (and booleans) before text, then by value.
+bool value_less(const Json& a, const Json& b) {
+    const auto rank = [](const Json& v) { return v.is_null() ? 2 : v.is_string() ? 1 : 0; };
+    if (rank(a) != rank(b)) return rank(a) < rank(b);
+    if (a.is_null()) return false;
+    if (a.is_string()) return a.get<std::string>() < b.get<std::string>();
+    const auto number = [](const Json& v) { return v.is_boolean() ? (v.get<bool>() ? 1.0 : 0.0) : v.get<double>(); };
+    return number(a) < number(b);
+}
+
+using Row = std::map<std::string, Json>;
+
+Json aggregate(const std::string& function, std::vector<double> values) {
+    if (function == "count") return static_cast<std::int64_t>(values.size());
+    if (values.empty()) return nullptr;
+    if (function == "min") return *std::min_element(values.begin(), values.end());
+    if (function == "max") return *std::max_element(values.begin(), values.end());
+    double sum = 0;
+    for (double v : values) sum += v;
+    const double mean = sum / static_cast<double>(values.size());
+    if (function == "mean") return mean;
+    if (function == "std") {  // sample standard deviation (n - 1), as pandas' std
+        if (values.size() < 2) return nullptr;
+        double squares = 0;
+        for (double v : values) squares += (v - mean) * (v - mean);
+        return std::sqrt(squares / static_cast<double>(values.size() - 1));
+    }
+    std::sort(values.begin(), values.end());  // median
+    const std::size_t n = values.size();
+    return n % 2 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
+}
+
+// Prepares SQL built around a --where expression with only reads allowed; an error names the
+// user's own text instead of the bound parameters SQLite saw.
+sql::Statement prepare_where(sql::Connection& db, const std::string& sql, const Translated& where,
+                             int first_parameter, const std::string& text) {
+    sqlite3_set_authorizer(db.handle(), read_only_authorizer, nullptr);
+    try {
+        sql::Statement statement = db.prepare(sql);
+        sqlite3_set_authorizer(db.handle(), nullptr, nullptr);
+        return statement;
+    } catch (const sql::Error& e) {
+        sqlite3_set_authorizer(db.handle(), nullptr, nullptr);
+        std::string message = e.what();  // "prepare: <SQLite's message>"
+        if (const auto colon = message.find(": "); colon != std::string::npos) message = message.substr(colon + 2);
+        for (std::size_t k = where.literals.size(); k-- > 0;) {
+            const std::string placeholder = "\"?" + std::to_string(first_parameter + static_cast<int>(k)) + "\"";
+            if (const auto at = message.find(placeholder); at != std::string::npos) {
+                message.replace(at, placeholder.size(), "\"" + where.literals[k] + "\"");
+            }
+        }
+        throw std::invalid_argument("--where: " + message + " in '" + text + "'");
+    }
+}
+
+}  // namespace
+
+std::string resolve_sweep(Store& store, const std::string& name) {
+    auto& db = store.connection();
+    if (!name.empty()) {
+        if (!store.find_sweep(name)) throw std::invalid_argument("no sweep named '" + name + "' in " + db.path());
+        return name;
+    }
+    std::vector<std::string> names;
+    auto select = db.prepare("SELECT name FROM sweeps ORDER BY name");
+    while (select.step()) names.push_back(select.get_text(0));
+    if (names.size() == 1) return names.front();
+    if (names.empty()) throw std::invalid_argument(db.path() + ": the index holds no sweep yet");
+    std::string list;
+    for (const std::string& n : names) list += (list.empty() ? "" : ", ") + n;
+    throw std::invalid_argument("--sweep: " + db.path() + " holds " + std::to_string(names.size()) + " sweeps (" +
+                                list + "): name one");
+}
+
+ResultsTable query_results(Store& store, const std::string& sweep, const std::string& where,
+                           const std::vector<std::string>& columns, bool include_failed) {
+    ResultsQuery query;
+    query.sweep = sweep;
+    query.where = where;
+    query.columns = columns;
+    query.include_failed = include_failed;
+    return query_results(store, query);
+}
+
+ResultsTable query_results(Store& store, const ResultsQuery& query) {
+    auto& db = store.connection();
+    const std::string sweep = resolve_sweep(store, query.sweep);
+    const std::int64_t sweep_id = *store.find_sweep(sweep);
+    const Catalogue cat = catalogue(db, sweep_id);
+    const auto check = [&](const std::string& option, const std::string& c) {
+        if (!cat.known(c)) throw std::invalid_argument(option + ": unknown column '" + c + "'");
+    };
+    for (const std::string& c : query.columns) check("--columns", c);
+    for (const std::string& c : query.group_by) check("--group-by", c);
+    for (const std::string& c : query.aggregate_columns) check("--agg", c);
+    static const std::set<std::string> functions = {"mean", "std", "median", "min", "max", "count"};
+    for (const std::string& f : query.aggregate_functions) {
+        if (!functions.count(f)) {
+            throw std::invalid_argument("--agg: unknown function '" + f + "' (mean, std, median, min, max, count)");
         }
     }
-    // A metric named like a parameter or a job field is the column <name>_metric, so that every
-    // column means one thing (the same rule as tools/load_results_example.py).
-    std::map<std::string, std::string> metric_columns;  // column -> metric name
-    for (const std::string& m : metric_names) {
-        const bool clash = param_values.count(m) || job_fields.count(m) || m.rfind("tag.", 0) == 0;
-        metric_columns.emplace(clash ? m + "_metric" : m, m);
-    }
-    auto known_column = [&](const std::string& c) {
-        return job_fields.count(c) || metric_columns.count(c) || param_values.count(c) ||
-               (c.rfind("tag.", 0) == 0 && tag_names.count(c.substr(4)));
-    };
-    for (const Condition& c : where) {
-        if (!known_column(c.column)) throw std::invalid_argument("--where: unknown column '" + c.column + "'");
-    }
 
-    // The SQL text is built only from fixed fragments; every user-provided name and value is bound.
+    // Rows in the order the sweep file first listed their blocks (registration order), then by
+    // index: a join on each block's first row id, found in one grouped pass (a correlated subquery
+    // per row made this quadratic: 13 s for 5000 jobs).
     std::string sql =
         "SELECT j.id, j.idx, j.key, j.status, j.params, j.tags, j.block, j.attempts, j.host, j.rank, "
-        "j.wall_seconds, j.error, j.payload_path FROM jobs j WHERE j.sweep_id = ? AND j.retired = 0";
-    if (!include_failed) sql += " AND j.status = 'done'";
-    std::vector<std::string> bound;
-    for (const Condition& c : where) {
-        if (const auto metric = metric_columns.find(c.column); metric != metric_columns.end()) {
-            sql += " AND EXISTS (SELECT 1 FROM metrics m WHERE m.job_id = j.id AND m.name = ? AND m.value " +
-                   c.op + " ?)";
-            bound.push_back(metric->second);
-        } else if (job_fields.count(c.column)) {
-            sql += " AND " + job_field_sql(c.column) + " " + c.op + " ?";
-        } else if (c.column.rfind("tag.", 0) == 0) {
-            sql += " AND json_extract(j.tags, ?) " + c.op + " ?";
-            bound.push_back("$." + c.column.substr(4));
-        } else {
-            sql += " AND json_extract(j.params, ?) " + c.op + " ?";
-            bound.push_back("$." + c.column);
+        "j.wall_seconds, j.error, j.payload_path, j.model, j.cost, j.started, j.finished FROM jobs j "
+        "JOIN (SELECT block, min(id) AS first_id FROM jobs WHERE sweep_id = ?1 GROUP BY block) b "
+        "ON b.block = j.block WHERE j.sweep_id = ?1 AND j.retired = 0";
+    if (!query.include_failed) sql += " AND j.status = 'done'";
+    std::vector<std::string> view_binds;
+    Translated where;
+    int first_user_parameter = 2;
+    if (query.where.find_first_not_of(" \t\n") != std::string::npos) {
+        // The expression runs over a view of this sweep's rows with one column per name; only the
+        // columns it names are computed (SQLite flattens the subquery).
+        std::string view = "SELECT j.id AS id";
+        for (const auto& [name, column] : cat.sql_columns) {
+            std::string expr = column.sql;
+            for (const std::string& text : column.bind) {
+                view_binds.push_back(text);
+                expr.replace(expr.find('?'), 1, "?" + std::to_string(1 + view_binds.size()));
+            }
+            view += ", " + expr + " AS " + quote_identifier(name);
         }
-        bound.push_back(c.value);
+        view += " FROM jobs j WHERE j.sweep_id = ?1 AND j.retired = 0";
+        first_user_parameter = static_cast<int>(view_binds.size()) + 2;
+        where = translate_where(query.where, cat, first_user_parameter);
+        // Checked on its own first, with the expression last, so that SQLite's message about it
+        // ("incomplete input", "near ...") is about the user's text, not the query around it.
+        prepare_where(db, "SELECT id FROM (" + view + ") WHERE " + where.sql, where, first_user_parameter, query.where);
+        sql += " AND j.id IN (SELECT id FROM (" + view + ") WHERE " + where.sql + ")";
     }
-    // Blocks in the order the sweep file first listed them (registration order), then by index.
-    sql += " ORDER BY (SELECT min(b.id) FROM jobs b WHERE b.sweep_id = j.sweep_id AND b.block = j.block), j.idx";
-    auto select = db.prepare(sql);
-    int bind_index = 1;
-    select.bind(bind_index++, *sweep_id);
-    {
-        std::size_t b = 0;
-        for (const Condition& c : where) {
-            if (!job_fields.count(c.column)) select.bind(bind_index++, bound[b++]);
-            bind_value(select, bind_index++, bound[b++]);
-        }
+    sql += " ORDER BY b.first_id, j.idx";
+    sql::Statement select = prepare_where(db, sql, where, first_user_parameter, query.where);
+    select.bind(1, sweep_id);
+    for (std::size_t k = 0; k < view_binds.size(); ++k) select.bind(static_cast<int>(k + 2), view_binds[k]);
+    for (std::size_t k = 0; k < where.values.size(); ++k) {
+        const int index = first_user_parameter + static_cast<int>(k);
+        std::visit([&](const auto& v) { select.bind(index, v); }, where.values[k]);
     }
 
-    struct Row {
-        std::int64_t id;
-        std::map<std::string, Json> fields;
-    };
     std::vector<Row> rows;
+    std::unordered_map<std::int64_t, std::size_t> row_of_id;
+    const auto nullable_text = [&](int col) { return select.is_null(col) ? Json() : Json(select.get_text(col)); };
+    const auto nullable_real = [&](int col) { return select.is_null(col) ? Json() : Json(select.get_double(col)); };
     while (select.step()) {
-        Row row{select.get_int(0), {}};
-        row.fields["index"] = select.get_int(1);
-        row.fields["key"] = select.get_text(2);
-        row.fields["status"] = select.get_text(3);
-        std::map<std::string, Json> flat;
-        flatten(Json::parse(select.get_text(4)), "", flat);
-        for (auto& [k, v] : flat) row.fields[k] = std::move(v);
+        row_of_id.emplace(select.get_int(0), rows.size());
+        Row& row = rows.emplace_back();
+        row["index"] = select.get_int(1);
+        row["key"] = select.get_text(2);
+        row["status"] = select.get_text(3);
+        flatten(Json::parse(select.get_text(4)), "", row);
         const Json tags = Json::parse(select.get_text(5));
-        for (const auto& [k, v] : tags.items()) row.fields["tag." + k] = v;
-        row.fields["block"] = select.get_text(6);
-        row.fields["attempts"] = select.get_int(7);
-        row.fields["host"] = select.is_null(8) ? Json() : Json(select.get_text(8));
-        row.fields["rank"] = select.is_null(9) ? Json() : Json(select.get_int(9));
-        row.fields["wall_seconds"] = select.is_null(10) ? Json() : Json(select.get_double(10));
-        row.fields["error"] = select.is_null(11) ? Json() : Json(select.get_text(11));
-        row.fields["payload_path"] = select.is_null(12) ? Json() : Json(select.get_text(12));
-        rows.push_back(std::move(row));
+        for (const auto& [k, v] : tags.items()) row["tag." + k] = v;
+        row["block"] = select.get_text(6);
+        row["attempts"] = select.get_int(7);
+        row["host"] = nullable_text(8);
+        row["rank"] = select.is_null(9) ? Json() : Json(select.get_int(9));
+        row["wall_seconds"] = nullable_real(10);
+        row["error"] = nullable_text(11);
+        row["payload_path"] = select.is_null(12) ? Json() : Json(store.resolve_path(select.get_text(12)));
+        row["model"] = select.get_text(13);
+        row["cost"] = select.get_double(14);
+        row["started"] = nullable_real(15);
+        row["finished"] = nullable_real(16);
     }
 
+    // All metrics of the sweep in one pass (one query per job was most of the time for large sweeps).
     std::map<std::string, std::string> column_of_metric;
-    for (const auto& [column, metric] : metric_columns) column_of_metric[metric] = column;
-    auto metrics = db.prepare("SELECT name, value FROM metrics WHERE job_id = ?");
-    for (Row& row : rows) {
-        metrics.bind(1, row.id);
-        while (metrics.step()) {
-            row.fields[column_of_metric.at(metrics.get_text(0))] =
-                metrics.is_null(1) ? Json() : Json(metrics.get_double(1));
-        }
-        metrics.reset();
+    for (const auto& [column, metric] : cat.metric_columns) column_of_metric[metric] = column;
+    auto metrics = db.prepare(
+        "SELECT m.job_id, m.name, m.value FROM metrics m JOIN jobs j ON j.id = m.job_id "
+        "WHERE j.sweep_id = ? AND j.retired = 0");
+    metrics.bind(1, sweep_id);
+    while (metrics.step()) {
+        const auto it = row_of_id.find(metrics.get_int(0));
+        if (it == row_of_id.end()) continue;
+        // SQLite stores a NaN as NULL: a metric row without a value was NaN.
+        rows[it->second][column_of_metric.at(metrics.get_text(1))] =
+            metrics.is_null(2) ? Json(std::numeric_limits<double>::quiet_NaN()) : Json(metrics.get_double(2));
     }
 
     ResultsTable table;
-    if (!columns.empty()) {
-        for (const std::string& c : columns) {
-            if (!known_column(c)) {
-                throw std::invalid_argument("--columns: unknown column '" + c + "'");
+    if (!query.group_by.empty()) {
+        std::map<std::vector<std::string>, std::vector<const Row*>> groups;  // by the values' JSON text
+        std::vector<std::vector<std::string>> order;                        // first appearance
+        for (const Row& row : rows) {
+            std::vector<std::string> key;
+            for (const std::string& c : query.group_by) {
+                const auto it = row.find(c);
+                key.push_back(it == row.end() ? "null" : it->second.dump());
             }
+            auto& members = groups[key];
+            if (members.empty()) order.push_back(key);
+            members.push_back(&row);
         }
-        table.columns = columns;
+        std::vector<Row> grouped;
+        for (const auto& key : order) {
+            const auto& members = groups.at(key);
+            Row out;
+            for (std::size_t g = 0; g < query.group_by.size(); ++g) out[query.group_by[g]] = Json::parse(key[g]);
+            out["count"] = static_cast<std::int64_t>(members.size());
+            for (const std::string& c : query.aggregate_columns) {
+                std::vector<double> values;
+                for (const Row* m : members) {
+                    const auto it = m->find(c);
+                    if (it != m->end() && it->second.is_number()) values.push_back(it->second.get<double>());
+                }
+                for (const std::string& f : query.aggregate_functions) out[c + "_" + f] = aggregate(f, values);
+            }
+            grouped.push_back(std::move(out));
+        }
+        rows = std::move(grouped);
+        table.columns = query.group_by;
+        table.columns.push_back("count");
+        for (const std::string& c : query.aggregate_columns) {
+            for (const std::string& f : query.aggregate_functions) table.columns.push_back(c + "_" + f);
+        }
+    } else if (!query.columns.empty()) {
+        table.columns = query.columns;
     } else {
         table.columns = {"index", "key", "status"};
-        if (rows.size() > 0 && rows.front().fields["block"] != "") table.columns.insert(table.columns.begin(), "block");
-        for (const auto& [name, values] : param_values) {
+        if (!rows.empty() && rows.front()["block"] != "") table.columns.insert(table.columns.begin(), "block");
+        for (const auto& [name, values] : cat.param_values) {
             if (values.size() > 1) table.columns.push_back(name);
         }
-        for (const std::string& t : tag_names) table.columns.push_back("tag." + t);
-        for (const auto& [column, metric] : metric_columns) table.columns.push_back(column);
+        for (const std::string& t : cat.tag_names) table.columns.push_back("tag." + t);
+        for (const auto& [column, metric] : cat.metric_columns) table.columns.push_back(column);
     }
+
+    if (!query.sort.empty()) {
+        std::vector<std::pair<std::string, bool>> keys;  // column, descending
+        for (const std::string& s : query.sort) {
+            const bool descending = !s.empty() && s.front() == '-';
+            const std::string column = descending ? s.substr(1) : s;
+            const bool available = query.group_by.empty() ? cat.known(column)
+                                                          : std::find(table.columns.begin(), table.columns.end(),
+                                                                      column) != table.columns.end();
+            if (!available) throw std::invalid_argument("--sort: unknown column '" + column + "'");
+            keys.emplace_back(column, descending);
+        }
+        std::stable_sort(rows.begin(), rows.end(), [&](const Row& a, const Row& b) {
+            for (const auto& [column, descending] : keys) {
+                const auto ia = a.find(column), ib = b.find(column);
+                const Json& va = ia == a.end() ? Json() : ia->second;
+                const Json& vb = ib == b.end() ? Json() : ib->second;
+                if (va.is_null() != vb.is_null()) return vb.is_null();  // missing values last either way
+                if (value_less(va, vb)) return !descending;
+                if (value_less(vb, va)) return descending;
+            }
+            return false;
+        });
+    }
+    if (query.limit && rows.size() > *query.limit) rows.resize(*query.limit);
+
     for (Row& row : rows) {
         std::vector<Json> cells;
         for (const std::string& c : table.columns) {
-            const auto it = row.fields.find(c);
-            cells.push_back(it == row.fields.end() ? Json() : it->second);
+            const auto it = row.find(c);
+            cells.push_back(it == row.end() ? Json() : it->second);
         }
         table.rows.push_back(std::move(cells));
     }
     return table;
 }
 
-std::optional<JobRecord> find_job(Store& store, const std::string& key_prefix) {
-    auto& db = store.connection();
-    auto select = db.prepare(R"sql(
+namespace {
+
+const char* const job_record_select = R"sql(
         SELECT s.name, j.idx, j.key, j.model, j.status, coalesce(j.error, ''), coalesce(j.host, ''),
                coalesce(j.payload_path, ''), coalesce(j.payload_sha256, ''),
                coalesce(j.binary_version, ''), coalesce(j.build_type, ''), j.model_version,
                j.attempts, coalesce(j.rank, 0), coalesce(j.wall_seconds, 0), j.params, j.tags, j.id
-        FROM jobs j JOIN sweeps s ON s.id = j.sweep_id
-        WHERE j.key >= ?1 AND j.key < ?1 || 'g' ORDER BY j.key LIMIT 2)sql");
-    select.bind(1, key_prefix);
-    if (!select.step()) return std::nullopt;
+        FROM jobs j JOIN sweeps s ON s.id = j.sweep_id )sql";
+
+JobRecord read_job_record(Store& store, sql::Statement& select) {
     JobRecord r;
     r.sweep = select.get_text(0);
     r.index = select.get_int(1);
@@ -277,7 +556,7 @@ std::optional<JobRecord> find_job(Store& store, const std::string& key_prefix) {
     r.status = select.get_text(4);
     r.error = select.get_text(5);
     r.host = select.get_text(6);
-    r.payload_path = select.get_text(7);
+    r.payload_path = store.resolve_path(select.get_text(7));
     r.payload_sha256 = select.get_text(8);
     r.binary_version = select.get_text(9);
     r.build_type = select.get_text(10);
@@ -287,40 +566,103 @@ std::optional<JobRecord> find_job(Store& store, const std::string& key_prefix) {
     r.wall_seconds = select.get_double(14);
     r.params = Json::parse(select.get_text(15));
     r.tags = Json::parse(select.get_text(16));
-    const std::int64_t id = select.get_int(17);
+    auto metrics = store.connection().prepare("SELECT name, value FROM metrics WHERE job_id = ?");
+    metrics.bind(1, select.get_int(17));
+    while (metrics.step()) {
+        r.metrics[metrics.get_text(0)] =
+            metrics.is_null(1) ? std::numeric_limits<double>::quiet_NaN() : metrics.get_double(1);
+    }
+    return r;
+}
+
+}  // namespace
+
+std::optional<JobRecord> find_job(Store& store, const std::string& key_prefix) {
+    auto select = store.connection().prepare(std::string(job_record_select) +
+                                             "WHERE j.key >= ?1 AND j.key < ?1 || 'g' ORDER BY j.key LIMIT 2");
+    select.bind(1, key_prefix);
+    if (!select.step()) return std::nullopt;
+    JobRecord r = read_job_record(store, select);
     if (select.step() && select.get_text(2) != r.key) {
         throw std::invalid_argument("key prefix '" + key_prefix + "' is ambiguous");
     }
-    auto metrics = db.prepare("SELECT name, value FROM metrics WHERE job_id = ?");
-    metrics.bind(1, id);
-    while (metrics.step()) r.metrics[metrics.get_text(0)] = metrics.get_double(1);
     return r;
+}
+
+std::optional<JobRecord> find_job_at(Store& store, const std::string& sweep, std::int64_t index) {
+    auto select = store.connection().prepare(std::string(job_record_select) +
+                                             "WHERE s.name = ? AND j.idx = ? AND j.retired = 0 LIMIT 1");
+    select.bind(1, sweep).bind(2, index);
+    if (!select.step()) return std::nullopt;
+    return read_job_record(store, select);
+}
+
+std::vector<FailureGroup> failure_groups(Store& store, std::int64_t sweep_id) {
+    auto select = store.connection().prepare(R"sql(
+        SELECT key, coalesce(error, ''), params FROM jobs
+        WHERE sweep_id = ? AND status = 'failed' AND retired = 0 ORDER BY idx)sql");
+    select.bind(1, sweep_id);
+    std::vector<FailureGroup> groups;
+    std::map<std::string, std::size_t> by_error;
+    while (select.step()) {
+        const std::string error = select.get_text(1);
+        const auto [it, added] = by_error.emplace(first_line(error), groups.size());
+        if (added) {
+            FailureGroup g;
+            g.error = first_line(error);
+            g.example_key = select.get_text(0);
+            g.example_params = Json::parse(select.get_text(2));
+            // The real cause is usually at the end: the last lines of an exec job's stderr section
+            // ("--- stderr.log (last lines) ---"), else of the error's further lines.
+            std::vector<std::string> further, stderr_lines;
+            std::istringstream in(error);
+            bool in_stderr = false;
+            std::getline(in, g.detail);  // the first line is `error` itself
+            for (std::string l; std::getline(in, l);) {
+                if (l.rfind("--- ", 0) == 0 || l.rfind("(logs in ", 0) == 0) {
+                    in_stderr = l.rfind("--- stderr", 0) == 0;
+                    continue;
+                }
+                if (l.find_first_not_of(" \t") == std::string::npos) continue;
+                (in_stderr ? stderr_lines : further).push_back(l);
+            }
+            const auto& cause = stderr_lines.empty() ? further : stderr_lines;
+            g.detail.clear();
+            for (std::size_t k = cause.size() > 2 ? cause.size() - 2 : 0; k < cause.size(); ++k) {
+                g.detail += (g.detail.empty() ? "" : "\n") + cause[k];
+            }
+            groups.push_back(std::move(g));
+        }
+        ++groups[it->second].count;
+    }
+    std::stable_sort(groups.begin(), groups.end(),
+                     [](const FailureGroup& a, const FailureGroup& b) { return a.count > b.count; });
+    return groups;
 }
 
 std::string format_table(const ResultsTable& table) {
     std::vector<std::size_t> widths(table.columns.size());
     std::vector<std::vector<std::string>> cells;
-    for (std::size_t c = 0; c < table.columns.size(); ++c) widths[c] = table.columns[c].size();
+    for (std::size_t c = 0; c < table.columns.size(); ++c) widths[c] = display_width(table.columns[c]);
     for (const auto& row : table.rows) {
         auto& out = cells.emplace_back();
         for (std::size_t c = 0; c < row.size(); ++c) {
             std::string text = table_cell(row[c]);
             if (table.columns[c] == "key") text = text.substr(0, 12);
-            widths[c] = std::max(widths[c], text.size());
+            widths[c] = std::max(widths[c], display_width(text));
             out.push_back(std::move(text));
         }
     }
     std::ostringstream s;
-    for (std::size_t c = 0; c < table.columns.size(); ++c) {
-        s << (c ? "  " : "") << table.columns[c] << std::string(widths[c] - table.columns[c].size(), ' ');
-    }
-    s << '\n';
-    for (const auto& row : cells) {
-        for (std::size_t c = 0; c < row.size(); ++c) {
-            s << (c ? "  " : "") << row[c] << std::string(widths[c] - row[c].size(), ' ');
+    const auto line = [&](const std::vector<std::string>& texts) {
+        for (std::size_t c = 0; c < texts.size(); ++c) {
+            s << (c ? "  " : "") << texts[c];
+            if (c + 1 < texts.size()) s << std::string(widths[c] - display_width(texts[c]), ' ');  // no trailing blanks
         }
         s << '\n';
-    }
+    };
+    line(table.columns);
+    for (const auto& row : cells) line(row);
     return s.str();
 }
 
@@ -339,7 +681,10 @@ std::string format_json(const ResultsTable& table) {
     Json out = Json::array();
     for (const auto& row : table.rows) {
         Json object = Json::object();
-        for (std::size_t c = 0; c < row.size(); ++c) object[table.columns[c]] = row[c];
+        for (std::size_t c = 0; c < row.size(); ++c) {
+            // JSON has no infinities: nlohmann would write null, the same as a missing value.
+            object[table.columns[c]] = is_nonfinite(row[c]) ? Json(nonfinite_text(row[c].get<double>())) : row[c];
+        }
         out.push_back(std::move(object));
     }
     return out.dump(1) + "\n";

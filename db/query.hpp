@@ -8,27 +8,41 @@
 
 namespace sr {
 
-// One condition of --where: column OP value, e.g. init_noise>=0.4 or tag.sal=on.
-struct Condition {
-    std::string column;
-    std::string op;  // = != < <= > >=
-    std::string value;
-};
-
-// Parses "a>=0.4 and tag.sal=on" (also comma-separated). Throws std::invalid_argument.
-std::vector<Condition> parse_where(const std::string& text);
-
 struct ResultsTable {
     std::vector<std::string> columns;
     std::vector<std::vector<Json>> rows;
 };
 
+struct ResultsQuery {
+    std::string sweep;  // "": the index's only sweep
+    // A boolean expression over the columns, parsed by SQLite: and, or, not, parentheses, in (...),
+    // between, like, is null, comparisons and arithmetic. Names are columns (parameter paths,
+    // tag.<name>, metrics, job fields); a bare word right after a comparison or inside in (...) that
+    // names no column is text (status=failed). Every value is bound, never spliced into SQL.
+    std::string where;
+    std::vector<std::string> columns;  // empty: the defaults
+    std::vector<std::string> sort;     // columns; a leading '-' sorts that column descending
+    std::optional<std::size_t> limit;
+    // With group_by: one row per distinct combination of these columns, with `count` and for each
+    // aggregate column one column <column>_<function> (mean, std, median, min, max, count).
+    std::vector<std::string> group_by;
+    std::vector<std::string> aggregate_functions;
+    std::vector<std::string> aggregate_columns;
+    bool include_failed = true;
+};
+
 // Columns: index, key, status, the parameters that vary within the sweep, tag.<name>, metrics;
-// or exactly `columns` when given (any parameter path, metric, tag.<name>, or job field).
-// Throws std::invalid_argument for an unknown sweep or column.
-ResultsTable query_results(Store& store, const std::string& sweep,
-                           const std::vector<Condition>& where,
+// or exactly `columns` when given (any parameter path, metric, tag.<name>, or job field: index, key,
+// status, block, model, cost, attempts, host, rank, started, finished, wall_seconds, error,
+// payload_path). payload_path is resolved against the index's folder.
+// Throws std::invalid_argument for an unknown sweep, column or a bad expression.
+ResultsTable query_results(Store& store, const ResultsQuery& query);
+ResultsTable query_results(Store& store, const std::string& sweep, const std::string& where,
                            const std::vector<std::string>& columns, bool include_failed = true);
+
+// The sweep a read command means: `name`, or when empty the index's only sweep. Throws
+// std::invalid_argument naming the sweeps there are.
+std::string resolve_sweep(Store& store, const std::string& name);
 
 struct JobRecord {
     std::string sweep;
@@ -40,9 +54,22 @@ struct JobRecord {
     std::map<std::string, double> metrics;
 };
 
-// Finds a job by full key or unique key prefix.
+// Finds a job by full key or unique key prefix; payload_path resolved against the index's folder.
 std::optional<JobRecord> find_job(Store& store, const std::string& key_prefix);
+// The current (not retired) job at `index` of a sweep.
+std::optional<JobRecord> find_job_at(Store& store, const std::string& sweep, std::int64_t index);
 
+// Failed jobs of a sweep grouped by their error's first line, the largest group first.
+struct FailureGroup {
+    std::string error;       // first line
+    std::string detail;      // the error's last lines (an exec job's stderr tail), if it has more
+    std::int64_t count = 0;
+    std::string example_key;
+    Json example_params;
+};
+std::vector<FailureGroup> failure_groups(Store& store, std::int64_t sweep_id);
+
+// Non-finite reals stay recognisable in every format: inf, -inf and nan (JSON: those strings).
 std::string format_table(const ResultsTable& table);
 std::string format_csv(const ResultsTable& table);
 std::string format_json(const ResultsTable& table);

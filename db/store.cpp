@@ -2,9 +2,11 @@
 
 #include "core/sha256.hpp"
 
+#include <filesystem>
 #include <unordered_map>
 
 namespace sr {
+namespace fs = std::filesystem;
 namespace {
 
 // Migration i brings the schema from version i to i + 1. Never edit a shipped entry; append.
@@ -60,6 +62,10 @@ CREATE TABLE submissions (
     PRIMARY KEY (sweep_id, scheduler_job_id)
 );
 )sql",
+    // 2: payload paths relative to the index's folder, so that the results folder can be moved or
+    // copied (rsync from a cluster). Rewriting the existing rows needs the folder: it is done in C++
+    // by make_payload_paths_relative(), right after this (empty) step.
+    "",
 };
 
 constexpr int migration_count = sizeof migrations / sizeof migrations[0];
@@ -111,7 +117,8 @@ JobStatus job_status_from(std::string_view text) {
     return JobStatus::pending;
 }
 
-Store::Store(const std::string& path, bool read_only) : db_(path, true, read_only) {
+Store::Store(const std::string& path, bool read_only)
+    : db_(path, true, read_only), folder_(fs::absolute(path).lexically_normal().parent_path()) {
     if (read_only) return;
     db_.exec("PRAGMA journal_mode=WAL");
     // A reader holding a transaction open (a notebook iterating over a cursor) keeps the WAL from
@@ -161,11 +168,51 @@ void Store::migrate() {
         throw sql::Error(db_.path() + ": database schema version " + std::to_string(version) +
                          " is newer than this binary's " + std::to_string(schema_version));
     }
-    for (int v = version; v < schema_version; ++v) db_.exec(migrations[v]);
+    for (int v = version; v < schema_version; ++v) {
+        db_.exec(migrations[v]);
+        if (v == 1) make_payload_paths_relative();
+    }
     if (version != schema_version) {
         db_.exec("PRAGMA user_version=" + std::to_string(schema_version));
     }
     tx.commit();
+}
+
+std::string Store::stored_path(const std::string& path) const {
+    if (path.empty()) return path;
+    return fs::absolute(path).lexically_normal().lexically_relative(folder_).string();
+}
+
+std::string Store::resolve_path(const std::string& stored) const {
+    if (stored.empty()) return stored;
+    return (folder_ / stored).lexically_normal().string();  // an absolute `stored` stays as it is
+}
+
+// Rows written before schema 2 hold absolute paths. Under the index's folder they become relative;
+// a path elsewhere that no longer exists, but whose OUT/<sweep>/<xx>/<key>.h5 tail does next to
+// the index, was moved along with the index (the default layout, OUT = the index's folder).
+void Store::make_payload_paths_relative() {
+    auto select = db_.prepare("SELECT id, payload_path FROM jobs WHERE payload_path LIKE '/%'");
+    auto update = db_.prepare("UPDATE jobs SET payload_path = ? WHERE id = ?");
+    std::vector<std::pair<std::int64_t, std::string>> rewrites;
+    while (select.step()) {
+        const fs::path old = fs::path(select.get_text(1)).lexically_normal();
+        const fs::path relative = old.lexically_relative(folder_);
+        if (!relative.empty() && *relative.begin() != "..") {
+            rewrites.emplace_back(select.get_int(0), relative.string());
+            continue;
+        }
+        std::error_code ec;
+        if (fs::exists(old, ec)) continue;
+        const std::vector<fs::path> parts(old.begin(), old.end());
+        if (parts.size() < 4) continue;
+        const fs::path tail = parts[parts.size() - 3] / parts[parts.size() - 2] / parts[parts.size() - 1];
+        if (fs::exists(folder_ / tail, ec)) rewrites.emplace_back(select.get_int(0), tail.string());
+    }
+    for (const auto& [id, path] : rewrites) {
+        update.bind(1, path).bind(2, id).run();
+        update.reset();
+    }
 }
 
 std::int64_t Store::register_sweep(const std::string& name, const std::string& spec_path,
@@ -286,7 +333,7 @@ void Store::commit(std::int64_t sweep_id, const std::vector<JobStart>& started,
         st.finish.bind(1, status).bind(2, o.host).bind(3, o.rank).bind(4, o.started).bind(5, o.finished)
             .bind(6, o.wall_seconds);
         if (o.error.empty()) st.finish.bind_null(7); else st.finish.bind(7, o.error);
-        if (o.payload_path.empty()) st.finish.bind_null(8); else st.finish.bind(8, o.payload_path);
+        if (o.payload_path.empty()) st.finish.bind_null(8); else st.finish.bind(8, stored_path(o.payload_path));
         if (o.payload_sha256.empty()) st.finish.bind_null(9); else st.finish.bind(9, o.payload_sha256);
         st.finish.bind(10, build.version).bind(11, build.build_type).bind(12, folded - (interrupted ? 1 : 0))
             .bind(13, job_id);

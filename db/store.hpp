@@ -5,6 +5,7 @@
 #include "db/sqlite.hpp"
 
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
@@ -33,7 +34,7 @@ struct SweepCounts {
 
 class Store {
 public:
-    static constexpr int schema_version = 1;
+    static constexpr int schema_version = 2;
 
     // Opens or creates the database; the parent folder must exist. Throws sql::Error naming the path.
     explicit Store(const std::string& path, bool read_only = false);
@@ -62,14 +63,21 @@ public:
 
     sql::Connection& connection() { return db_; }
 
+    // Payload paths are stored relative to the index's folder (results move as one folder): a path
+    // as the index records it, and a recorded path as a path to open (relative to the index).
+    std::string stored_path(const std::string& path) const;
+    std::string resolve_path(const std::string& stored) const;
+
 private:
     void migrate();
+    void make_payload_paths_relative();
     // The statements commit() runs for every job, prepared on first use and kept: preparing them
     // for every batch costs about as much as running them for a few jobs.
     struct CommitStatements;
     CommitStatements& commit_statements();
 
     sql::Connection db_;
+    std::filesystem::path folder_;  // the index's folder, absolute
     std::unique_ptr<CommitStatements> commit_statements_;
 };
 

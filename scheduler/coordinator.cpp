@@ -4,6 +4,7 @@
 #include <numeric>
 #include <utility>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace sr {
 
@@ -45,7 +46,7 @@ std::optional<PackedJob> StaticJobSource::next() {
 }
 
 void StaticJobSource::on_outcome(const PackedJob& job, Outcome outcome) {
-    if (outcome == Outcome::failed && job.attempts + 1 <= retries_) {
+    if (outcome == Outcome::failed && ++failures_[job.key] <= retries_) {
         PackedJob again = job;
         again.attempts += 1;
         retry_queue_.push_back(std::move(again));
@@ -62,16 +63,27 @@ RunSummary coordinate(JobSource& source, std::size_t total_jobs, WorkerPool& poo
     std::unordered_map<std::string, PackedJob> in_flight;
     std::vector<JobStart> started;
     std::vector<JobOutcome> finished;
+    // The job of each finished outcome, by position in `finished`, for on_result after the commit.
+    std::vector<std::pair<PackedJob, std::size_t>> to_report;
     auto last_commit = Clock::now();
     bool stopping = false;
+    bool starved = false;  // the source had nothing to hand out when a slot was free
 
-    // Outcomes count as done only once their transaction has committed.
+    // Outcomes count as done only once their transaction has committed. Progress counts jobs, not
+    // attempts: a job that fails and is retried counts as failed until an attempt succeeds.
+    std::unordered_set<std::string> failed_keys;
     auto flush = [&] {
         store.commit(sweep_id, started, finished);
         for (const JobOutcome& o : finished) {
-            if (o.outcome == Outcome::done) ++progress.done;
-            else if (o.outcome == Outcome::failed) ++progress.failed;
+            if (o.outcome == Outcome::done) {
+                ++progress.done;
+                if (failed_keys.erase(o.key) != 0) --progress.failed;
+            } else if (o.outcome == Outcome::failed && failed_keys.insert(o.key).second) {
+                ++progress.failed;
+            }
         }
+        for (const auto& [job, position] : to_report) source.on_result(job, finished[position]);
+        to_report.clear();
         started.clear();
         finished.clear();
         last_commit = Clock::now();
@@ -85,12 +97,15 @@ RunSummary coordinate(JobSource& source, std::size_t total_jobs, WorkerPool& poo
         }
         while (!stopping && pool.free_slots() > 0) {
             std::optional<PackedJob> job = source.next();
+            starved = !job;
             if (!job) break;
             pool.submit(*job);
             std::string key = job->key;
             in_flight.emplace(std::move(key), std::move(*job));
         }
-        if (in_flight.empty() && (stopping || source.exhausted())) break;
+        // Nothing running, nothing to report and nothing to start: no job can come any more (a
+        // source that waits on results it will not get, e.g. jobs held back for lack of time).
+        if (in_flight.empty() && finished.empty() && (stopping || starved || source.exhausted())) break;
 
         PoolEvents events = pool.poll(std::chrono::milliseconds(50));
         progress.running += events.started.size();
@@ -117,11 +132,13 @@ RunSummary coordinate(JobSource& source, std::size_t total_jobs, WorkerPool& poo
             }
             if (auto it = in_flight.find(o.key); it != in_flight.end()) {
                 source.on_outcome(it->second, o.outcome);
+                to_report.emplace_back(std::move(it->second), finished.size());
                 in_flight.erase(it);
             }
             finished.push_back(std::move(o));
         }
-        if (finished.size() >= options.commit_batch ||
+        // A starved source may be waiting for these results (the rest of a generation): commit now.
+        if (finished.size() >= options.commit_batch || (starved && !finished.empty()) ||
             (!(started.empty() && finished.empty()) && Clock::now() - last_commit >= options.commit_interval)) {
             flush();
         }

@@ -2,6 +2,7 @@
 
 #include "core/limits.hpp"
 #include "core/sha256.hpp"
+#include "scheduler/evolution/config.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -273,9 +274,20 @@ std::vector<PackedJob> expand_packed(const SweepSpec& spec, const ModelRegistry&
                 }
             }
             try {
+                // An evolution's settings are checked here and its rules per individual later; the
+                // model checks the rest with a placeholder rule ("0") in each rule parameter.
+                Json settings;
+                if (spec.evolution) {
+                    settings = std::move(job.params["evolution"]);
+                    job.params.erase("evolution");
+                    for (const std::string& rule : evolution::check_rule_params(info, settings)) {
+                        set_path(job.params, rule, "0");
+                    }
+                }
                 checker.check(job.params);
                 check_finite(job.params, "");
                 model->validate(job.params);
+                if (spec.evolution) job.params["evolution"] = std::move(settings);
             } catch (const ParamError& e) {
                 throw SweepError(locate(where(), e.key, block.location), e.key, e.what());
             }

@@ -2,9 +2,11 @@
 
 #include "core/signal_name.hpp"
 #include "db/index_lock.hpp"
+#include "db/evolution_store.hpp"
 #include "db/query.hpp"
 #include "db/store.hpp"
 #include "scheduler/coordinator.hpp"
+#include "scheduler/evolution/evolution_source.hpp"
 #include "scheduler/expansion.hpp"
 #include "worker/crash_record.hpp"
 
@@ -124,6 +126,50 @@ void check_writable_folder(const fs::path& dir, const std::string& what) {
     if (::access(dir.c_str(), W_OK) != 0) throw std::runtime_error(dir.string() + ": " + what + " is not writable");
 }
 
+// An evolution sweep: every point is one evolution (its own shard under --shard). Exit 0 when all
+// of them have finished, 3 when stopped or held back for allocation time (a rerun continues them).
+int run_evolutions(const RunRequest& request, const SweepSpec& spec, const std::vector<PackedJob>& points,
+                   Store& store, std::int64_t sweep_id, const fs::path& db_path) {
+    std::vector<evolution::EvolutionPoint> evolutions;
+    std::size_t budget = 0;  // jobs at most, for the progress line
+    for (const PackedJob& point : points) {
+        evolutions.push_back(evolution::evolution_point(point));
+        const evolution::PopulationConfig& p = evolutions.back().config.population;
+        budget += static_cast<std::size_t>(p.n_parents + p.n_offsprings) +
+                  static_cast<std::size_t>(p.n_offsprings) * static_cast<std::size_t>(p.max_generations - 1);
+    }
+    const double timeout = request.timeout_seconds.value_or(spec.timeout_seconds.value_or(0.0));
+    std::unique_ptr<evolution::EvolutionSource> source;
+    try {
+        source = std::make_unique<evolution::EvolutionSource>(std::move(evolutions), builtin_models().find(spec.model),
+                                                              store, sweep_id, spec.name, timeout);
+    } catch (const std::exception& e) {
+        std::cerr << "error: " << e.what() << '\n';
+        return 2;
+    }
+    CoordinatorOptions options;
+    options.stop_requested = request.stop_requested;
+    if (!request.quiet) options.on_progress = progress_printer();
+    std::optional<double> remaining;
+    if (request.remaining_seconds) remaining = request.remaining_seconds();
+    RunSummary summary;
+    if (remaining) {
+        TimeBudgetSource limited(*source, store, *remaining);
+        summary = coordinate(limited, budget, *request.pool, store, sweep_id, options);
+    } else {
+        summary = coordinate(*source, budget, *request.pool, store, sweep_id, options);
+    }
+    if (!request.quiet) {
+        std::cout << format_table(evolutions_table(store, sweep_id))
+                  << "sweep " << spec.name << ": " << source->finished_count() << " of " << source->evolution_count()
+                  << " evolutions finished, " << summary.done << " fitness jobs run (" << summary.failed
+                  << " failed: -inf)\n"
+                  << "index:    " << fs::absolute(db_path).string() << "\n"
+                  << "see:      sweep_runner results " << db_path.string() << " --sweep " << spec.name << '\n';
+    }
+    return source->finished_count() == source->evolution_count() ? 0 : 3;
+}
+
 }  // namespace
 
 fs::path shard_db_path(const fs::path& db_path, int shard_index, int shard_count) {
@@ -180,6 +226,7 @@ int run_sweep(const RunRequest& request) {
     std::unique_ptr<Store> store;
     std::int64_t sweep_id = 0;
     std::size_t to_run_count = 0;
+    std::size_t failed_not_retried = 0;
     try {
         check_writable_folder(out_dir, "results folder");
         check_writable_folder(db_path.parent_path().empty() ? fs::path(".") : db_path.parent_path(),
@@ -188,7 +235,8 @@ int run_sweep(const RunRequest& request) {
         lock = std::make_unique<IndexLock>(db_path, IndexLock::Mode::fail_if_held);
         store = std::make_unique<Store>(db_path.string());
         sweep_id = store->register_sweep(spec.name, fs::absolute(request.sweep_file).string(), spec.text);
-        store->register_jobs(sweep_id, jobs);
+        // An evolution sweep's points are evolutions, not jobs: its source adds the fitness jobs.
+        if (!spec.evolution) store->register_jobs(sweep_id, jobs);
         store->reset_running(sweep_id);
         // The index's state of each job, found by key, and the jobs not to run removed in place:
         // for a large sweep the jobs are most of the memory used, and a map holding copies of their
@@ -198,7 +246,7 @@ int run_sweep(const RunRequest& request) {
         for (std::size_t i = 0; i < jobs.size(); ++i) position.emplace(jobs[i].key, i);
         std::vector<bool> skip(jobs.size(), false);
         // Jobs that crashed a worker last time are failed now, with the signal as the cause, so
-        // that they are not started blindly again (only within --retries, like any failure).
+        // that they are not started blindly again (only --retry-failed does, as for any failure).
         const std::map<std::string, CrashRecord> crashed = read_crash_records(out_dir);
         std::map<std::string, CrashRecord> handled;
         std::vector<JobStart> crash_starts;
@@ -228,8 +276,9 @@ int run_sweep(const RunRequest& request) {
             }
             jobs[it->second].attempts = state.attempts;
             jobs[it->second].id = state.id;
-            skip[it->second] = state.status == JobStatus::done ||
-                               (state.status == JobStatus::failed && state.attempts > request.retries);
+            const bool failed_before = state.status == JobStatus::failed;
+            if (failed_before && !request.retry_failed) ++failed_not_retried;
+            skip[it->second] = state.status == JobStatus::done || (failed_before && !request.retry_failed);
         });
         store->commit(sweep_id, crash_starts, crash_outcomes);
         forget_crash_records(out_dir, handled);
@@ -247,9 +296,19 @@ int run_sweep(const RunRequest& request) {
         return 2;
     }
 
+    if (spec.evolution) {
+        if (!request.quiet) {
+            std::cerr << "sweep " << spec.name << ": " << job_count << " evolutions; index " << db_path.string() << '\n';
+        }
+        return run_evolutions(request, spec, jobs, *store, sweep_id, db_path);
+    }
     if (!request.quiet) {
         std::cerr << "sweep " << spec.name << ": " << job_count << " jobs, " << to_run_count
                   << " to run; index " << db_path.string() << '\n';
+        if (failed_not_retried > 0) {
+            std::cerr << failed_not_retried << " jobs failed in an earlier run and are not retried: add "
+                      << "--retry-failed to run them again (see why: sweep_runner status " << db_path.string() << ")\n";
+        }
     }
     RunSummary summary;
     std::size_t skipped_for_time = 0;

@@ -16,7 +16,8 @@ struct RunRequest {
     std::filesystem::path sweep_file;
     std::filesystem::path db_path;  // default: <out>/index.db
     std::filesystem::path out_dir = "results";
-    int retries = 0;
+    int retries = 0;           // more attempts for a job that fails in this run
+    bool retry_failed = false;  // run the jobs that failed in earlier runs again
     std::optional<double> timeout_seconds;  // overrides the sweep's `timeout`
     const std::atomic<bool>* stop_requested = nullptr;
     bool quiet = false;  // no progress or summary output

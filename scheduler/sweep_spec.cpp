@@ -471,6 +471,13 @@ RawBlock parse_block(const YAML::Node& node, const std::string& file, const fs::
         }
     }
     parse_exec_keys(node, file, section, block);
+    // An evolution sweep's `evolution:` block becomes the parameter subtree `evolution`, so that
+    // grids can set `evolution.seed`; expansion takes it out before the model sees the parameters.
+    if (const YAML::Node evolution = node["evolution"]) {
+        expect_map(evolution, file, section + "evolution");
+        block.params_where["evolution"] = at(file, evolution);
+        merge_into(block.params, Json{{"evolution", to_json(evolution, file, "evolution", &block.params_where)}});
+    }
     if (const YAML::Node tags = node["tags"]) {
         expect_map(tags, file, section + "tags");
         block.tags = to_json(tags, file, "", nullptr);
@@ -598,7 +605,7 @@ SweepSpec parse_sweep(const std::string& text, const fs::path& file) {
     if (!root.IsMap()) throw SweepError({name, 1, 1}, "", "a sweep file must be a mapping");
     check_unique_keys(root, name);
     std::vector<std::string> top_keys = block_keys;
-    top_keys.insert(top_keys.end(), {"model", "blocks", "timeout"});
+    top_keys.insert(top_keys.end(), {"model", "blocks", "timeout", "evolution"});
     require_keys(root, name, "sweep", top_keys);
 
     SweepSpec spec;
@@ -609,6 +616,7 @@ SweepSpec parse_sweep(const std::string& text, const fs::path& file) {
         throw SweepError({name, 1, 1}, "name", "missing sweep name");
     }
     spec.name = sweep_name.Scalar();
+    spec.evolution = static_cast<bool>(root["evolution"]);
     spec.name_location = at(name, sweep_name);
     // The name becomes a folder under the results folder: no separators, no '..'.
     if (spec.name.find_first_of("/\\") != std::string::npos || spec.name == "." || spec.name == ".." ||

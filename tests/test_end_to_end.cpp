@@ -46,7 +46,7 @@ std::map<std::string, JobRow> read_jobs(const fs::path& db, const std::string& s
         r.key = select.get_text(0);
         r.status = select.get_text(1);
         r.error = select.get_text(2);
-        r.payload_path = select.get_text(3);
+        r.payload_path = store.resolve_path(select.get_text(3));
         r.payload_sha256 = select.get_text(4);
         r.host = select.get_text(5);
         r.index = select.get_int(6);
@@ -298,12 +298,16 @@ TEST_F(EndToEnd, FailuresAreRecordedWhileTheOthersCompleteAndRetried) {
     expect_done_rows_have_valid_payloads(jobs, out(), "fails");
     EXPECT_EQ(count_files(out() / "fails", ".h5"), 3u);  // failed jobs leave no payload
 
+    // Failures grouped by error, the largest group first, each with an example job.
     const auto status = cli({"status", db().string()});
     const auto lines = test::split_lines(status.out);
-    ASSERT_EQ(lines.size(), 7u) << status.out;
+    ASSERT_EQ(lines.size(), 10u) << status.out;
     EXPECT_EQ(lines[0], "fails: 3 done, 6 failed, 0 running, 0 pending");
-    EXPECT_EQ(lines[1], "  failed " + keys[3].key.substr(0, 12) + ": failing on request (value 1.000000)");
-    EXPECT_EQ(lines[4], "  failed " + keys[6].key.substr(0, 12) + ": metric 'value' is NaN");
+    EXPECT_EQ(lines[1], "  3 failed: metric 'value' is NaN");
+    EXPECT_EQ(lines[2], "    e.g. " + keys[6].key.substr(0, 12) + " " + Json::parse(keys[6].params.dump()).dump());
+    EXPECT_EQ(lines[3], "  1 failed: failing on request (value 1.000000)");
+    EXPECT_EQ(lines[4], "    e.g. " + keys[3].key.substr(0, 12) + " " + Json::parse(keys[3].params.dump()).dump());
+    EXPECT_EQ(lines[9], "  run them again: sweep_runner run SWEEP.yaml --retry-failed");
 
     const auto show = cli({"show", db().string(), keys[3].key});
     EXPECT_EQ(show.exit_code, 0);
@@ -331,18 +335,22 @@ TEST_F(EndToEnd, FailuresAreRecordedWhileTheOthersCompleteAndRetried) {
                                "--columns", "index,value,value_metric", "--format", "csv"});
     EXPECT_EQ(by_param.out, "index,value,value_metric\n4,2.5,\n5,3.0,\n7,2.5,\n8,3.0,\n");
 
-    // Without --retries a failed job is not run again.
+    // A plain rerun does not run failed jobs again, and says so and how.
     const auto again = run(sweep, {"-j", "2"});
     EXPECT_EQ(again.exit_code, 1);
-    EXPECT_EQ(first_line(again.err), "sweep fails: 9 jobs, 0 to run; index " + db().string());
-    // --retries 2: each failed job gets up to 2 more attempts (3 in all), in this run.
-    const auto retried = run(sweep, {"-j", "2", "--retries", "2"});
+    const auto again_lines = test::split_lines(again.err);
+    ASSERT_GE(again_lines.size(), 2u);
+    EXPECT_EQ(again_lines[0], "sweep fails: 9 jobs, 0 to run; index " + db().string());
+    EXPECT_EQ(again_lines[1], "6 jobs failed in an earlier run and are not retried: add --retry-failed to run them "
+                              "again (see why: sweep_runner status " + db().string() + ")");
+    // --retry-failed --retries 2: each failed job gets 1 + 2 attempts in this run, whatever it had before.
+    const auto retried = run(sweep, {"-j", "2", "--retry-failed", "--retries", "2"});
     EXPECT_EQ(retried.exit_code, 1);
     EXPECT_EQ(first_line(retried.err), "sweep fails: 9 jobs, 6 to run; index " + db().string());
     jobs = read_jobs(db(), "fails");
-    for (const auto& [key, row] : jobs) EXPECT_EQ(row.attempts, row.status == "done" ? 1 : 3) << key;
-    const auto exhausted = run(sweep, {"-j", "2", "--retries", "2"});
-    EXPECT_EQ(first_line(exhausted.err), "sweep fails: 9 jobs, 0 to run; index " + db().string());
+    for (const auto& [key, row] : jobs) EXPECT_EQ(row.attempts, row.status == "done" ? 1 : 4) << key;
+    // Progress counts jobs, not attempts: 6 failed jobs, not 18 failed attempts.
+    EXPECT_NE(retried.err.find("done 0/6  failed 6"), std::string::npos) << retried.err;
 
     // Fresh index, --retries 1: two attempts within one run.
     const fs::path db2 = work / "second.db";
@@ -647,8 +655,8 @@ derive:
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_EQ(r.out,
               "12 jobs: 12 done\n"
-              "columns: block, key, status, payload_path, payload_sha256, length, seed, x, y, group.label, tag.purpose, tag.big, "
-              "noise, product, sum\n"
+              "columns: key, status, model, attempts, host, rank, started, finished, wall_seconds, error, "
+              "payload_path, length, seed, x, y, group.label, tag.purpose, tag.big, noise, product, sum\n"
               "mean sum: 3.250000\n"      // x + y over {0.5, 2} x {1, 3}
               "mean product: 2.500000\n"  // x * y
               "mean noise: " + std::string(mean_noise) + "\n"
@@ -656,6 +664,7 @@ derive:
               "payload of job 0: key " + jobs[0].key.substr(0, 12) + ", model testing.arith\n"
               "  metrics: noise=" + noise0 + ", product=0.500000, sum=1.500000\n"
               "  datasets: seed int64 (), series float64 (4,)\n"
+              "  all jobs' series: (12, 4)\n"
               "  same metrics as the index: True\n");
 
     // Failed jobs have no metrics (NaN); a metric named like a parameter gets the suffix _metric.
@@ -663,7 +672,8 @@ derive:
     ASSERT_EQ(f.exit_code, 0) << f.err;
     EXPECT_EQ(f.out,
               "4 jobs: 2 done, 2 failed\n"
-              "columns: block, key, status, payload_path, payload_sha256, mode, value, value_metric\n"
+              "columns: key, status, model, attempts, host, rank, started, finished, wall_seconds, error, "
+              "payload_path, mode, value, value_metric\n"
               "mean value_metric: 1.500000\n"
               "payload of job 0: key " + expand(load_sweep(fails), builtin_models())[0].key.substr(0, 12) +
                   ", model testing.fail\n"

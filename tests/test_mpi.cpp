@@ -39,7 +39,7 @@ std::map<std::string, Row> read_jobs(const fs::path& db_path) {
     auto metrics = store.connection().prepare("SELECT name, value FROM metrics WHERE job_id = ?");
     while (select.step()) {
         Row r{select.get_text(1), static_cast<int>(select.get_int(2)), static_cast<int>(select.get_int(3)),
-              select.get_double(4), select.get_text(5), select.get_text(6), select.get_text(7), {}};
+              select.get_double(4), select.get_text(5), store.resolve_path(select.get_text(6)), select.get_text(7), {}};
         metrics.bind(1, select.get_int(8));
         while (metrics.step()) r.metrics[metrics.get_text(0)] = metrics.get_double(1);
         metrics.reset();
@@ -248,6 +248,25 @@ TEST_F(Mpi, ExceptionAndTimeoutAreRecordedWhileOthersComplete) {
     }
     EXPECT_EQ(done, 3);
     EXPECT_EQ(timed_out, 3);
+}
+
+// The command the service is specified by, literally: `mpirun -n N sweep_runner SWEEP.yaml` (no
+// verb), in the sweep file's folder, into the default results/index.db.
+TEST_F(Mpi, NoVerbUnderMpirunRunsTheSweep) {
+    write_file(dir / "noverb.yaml", sleep_sweep("noverb", 6, 0.0));
+    std::vector<std::string> argv = mpirun(3);
+    argv.push_back(binary());
+    argv.push_back("noverb.yaml");
+    const ProcessResult r = run_process(argv, dir.path());
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto rows = read_jobs(dir / "results" / "index.db");
+    ASSERT_EQ(rows.size(), 6u);
+    std::set<int> ranks;
+    for (const auto& [key, row] : rows) {
+        EXPECT_EQ(row.status, "done") << key;
+        ranks.insert(row.rank);
+    }
+    EXPECT_EQ(ranks.count(0), 0u) << "rank 0 coordinates: the run was an MPI run";
 }
 
 }  // namespace

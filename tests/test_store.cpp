@@ -8,6 +8,7 @@
 #include "test_util.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <gtest/gtest.h>
 
 namespace sr {
@@ -63,7 +64,7 @@ TEST(Store, CreatesTheVersionedSchemaInWalMode) {
     const std::string path = (dir / "index.db").string();
     {
         Store store(path);
-        EXPECT_EQ(Store::schema_version, 1);
+        EXPECT_EQ(Store::schema_version, 2);
         EXPECT_EQ(scalar(store, "PRAGMA user_version"), Store::schema_version);
         EXPECT_EQ(text(store, "PRAGMA journal_mode"), "wal");
         EXPECT_EQ(scalar(store, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN "
@@ -87,7 +88,7 @@ TEST(Store, MigratesAnEmptyDatabaseAndRefusesANewerSchema) {
     }
     {
         Store store(path);
-        EXPECT_EQ(scalar(store, "PRAGMA user_version"), 1);
+        EXPECT_EQ(scalar(store, "PRAGMA user_version"), Store::schema_version);
         EXPECT_EQ(scalar(store, "SELECT count(*) FROM jobs"), 0);
     }
     const std::string newer = (dir / "newer.db").string();
@@ -99,7 +100,8 @@ TEST(Store, MigratesAnEmptyDatabaseAndRefusesANewerSchema) {
         Store store(newer);
         FAIL() << "opened a newer schema";
     } catch (const sql::Error& e) {
-        EXPECT_EQ(std::string(e.what()), newer + ": database schema version 7 is newer than this binary's 1");
+        EXPECT_EQ(std::string(e.what()), newer + ": database schema version 7 is newer than this binary's " +
+                                             std::to_string(Store::schema_version));
     }
 }
 
@@ -189,7 +191,10 @@ TEST(Store, StartsAndOutcomesCommitTogether) {
     EXPECT_EQ(text(store, "SELECT host || '/' || rank || '/' || started || '/' || finished || '/' || "
                           "wall_seconds FROM jobs WHERE key = 'ka'"),
               "hostA/3/1000.0/1002.5/2.5");
-    EXPECT_EQ(text(store, "SELECT payload_path FROM jobs WHERE key = 'ka'"), "/results/s/ka.h5");
+    // Stored relative to the index's folder, resolved back to where the worker wrote it.
+    const std::string stored = text(store, "SELECT payload_path FROM jobs WHERE key = 'ka'");
+    EXPECT_NE(stored.front(), '/');
+    EXPECT_EQ(store.resolve_path(stored), "/results/s/ka.h5");
     EXPECT_EQ(text(store, "SELECT payload_sha256 FROM jobs WHERE key = 'ka'"), std::string(64, 'f'));
     EXPECT_EQ(text(store, "SELECT error FROM jobs WHERE key = 'ka'"), "NULL");
     EXPECT_EQ(text(store, "SELECT binary_version FROM jobs WHERE key = 'ka'"), build_info().version);
@@ -295,7 +300,7 @@ protected:
 
     std::vector<std::string> keys(const std::string& where) {
         std::vector<std::string> out;
-        for (const auto& row : query_results(*store, "s", parse_where(where), {"key"}).rows) {
+        for (const auto& row : query_results(*store, "s", where, {"key"}).rows) {
             out.push_back(row[0].get<std::string>());
         }
         return out;
@@ -317,7 +322,7 @@ TEST_F(Results, DefaultColumnsAreVaryingParamsTagsAndMetrics) {
     EXPECT_EQ(Json(t.rows[4]).dump(), R"([4,"key4","failed",true,"hi",2.0,"b",null,null])");
     EXPECT_EQ(Json(t.rows[5]).dump(), R"([5,"key5","pending",false,"hi",2.5,"b",null,null])");
     // A filter does not change which columns there are.
-    const ResultsTable f = query_results(*store, "s", parse_where("group.label=hi"), {});
+    const ResultsTable f = query_results(*store, "s", "group.label=hi", {});
     EXPECT_EQ(f.columns, t.columns);
     EXPECT_EQ(f.rows.size(), 3u);
     // Without failed ones
@@ -341,55 +346,127 @@ TEST_F(Results, WhereOnParamsMetricsTagsAndJobFields) {
     EXPECT_EQ(keys("status=failed"), (Keys{"key4"}));
     EXPECT_EQ(keys("status=pending"), (Keys{"key5"}));
     EXPECT_EQ(keys("x>=0.5 and tag.kind=b and score<30"), (Keys{"key1", "key2"}));
-    EXPECT_EQ(keys("x>=0.5, tag.kind=b,score<30"), (Keys{"key1", "key2"}));
     EXPECT_EQ(keys("x>=0.5 AND index<=1"), (Keys{"key1"}));
     EXPECT_EQ(keys(""), (Keys{"key0", "key1", "key2", "key3", "key4", "key5"}));
 }
 
-TEST_F(Results, HostileWhereValuesAreBoundNotExecuted) {
-    const auto before = scalar(*store, "SELECT count(*) FROM jobs");
-    EXPECT_EQ(keys("x=1; DROP TABLE jobs"), Keys{});
-    EXPECT_EQ(keys("group.label=lo' OR '1'='1"), Keys{});
-    EXPECT_EQ(keys("tag.kind=a\"); DELETE FROM metrics; --"), Keys{});
-    EXPECT_EQ(keys("status=done' OR 1=1 --"), Keys{});
-    EXPECT_EQ(keys("score=0 OR 1=1"), Keys{});
-    EXPECT_EQ(scalar(*store, "SELECT count(*) FROM jobs"), before);
-    EXPECT_EQ(scalar(*store, "SELECT count(*) FROM metrics"), 8);
-    // A value that really is that text matches exactly.
-    EXPECT_EQ(keys("group.label=lo"), (Keys{"key0", "key1", "key2"}));
+// `a=0 or a=0.03` once returned an empty table (everything after the first operator was the value).
+TEST_F(Results, OrNotParenthesesAndInAreRealExpressions) {
+    const auto either = keys("x=0 or x=1.5");
+    EXPECT_EQ(either, (Keys{"key0", "key3"}));
+    // or equals the union of the two queries
+    Keys a = keys("x=0"), b = keys("x=1.5"), both;
+    std::set_union(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(both));
+    EXPECT_EQ(either, both);
+    EXPECT_EQ(keys("x in (0, 1.5, 2.5)"), (Keys{"key0", "key3", "key5"}));
+    EXPECT_EQ(keys("status in (done, pending) and not x < 1"), (Keys{"key2", "key3", "key5"}));
+    EXPECT_EQ(keys("(tag.kind='a' or score>=20) and group.label=\"hi\""), (Keys{"key3"}));
+    EXPECT_EQ(keys("sum is null"), (Keys{"key4", "key5"}));
+    EXPECT_EQ(keys("x between 0.5 and 1 and index != 2"), (Keys{"key1"}));
+    EXPECT_EQ(keys("score / 10 = index and score > 0"), (Keys{"key1", "key2", "key3"}));
+    EXPECT_EQ(keys("attempts = 0 and status = failed"), (Keys{"key4"}));
+    EXPECT_EQ(keys("sum < inf and sum > -inf"), (Keys{"key0", "key1", "key2", "key3"}));
 }
 
-TEST_F(Results, UnknownNamesAreErrorsNotSql) {
+TEST_F(Results, HostileWhereTextIsAnErrorAndChangesNothing) {
     auto where_error = [&](const std::string& where) {
         try {
-            query_results(*store, "s", parse_where(where), {});
+            query_results(*store, "s", where, {});
         } catch (const std::invalid_argument& e) {
             return std::string(e.what());
         }
         return std::string("(no error)");
     };
-    EXPECT_EQ(where_error("x') OR 1=1 --=3"), "--where: unknown column 'x') OR 1'");
+    const auto before = scalar(*store, "SELECT count(*) FROM jobs");
+    EXPECT_EQ(where_error("x=1; DROP TABLE jobs"), "--where: unexpected ';' at position 4");
+    EXPECT_EQ(where_error("group.label=lo' OR '1'='1"),
+              "--where: near \"' OR '\": syntax error in 'group.label=lo' OR '1'='1'");
+    EXPECT_EQ(where_error("tag.kind=a\"); DELETE FROM metrics; --"),
+              "--where: unterminated text starting at \"); DELETE FROM metrics; --");
+    EXPECT_EQ(where_error("x = (SELECT count(*) FROM sqlite_master)"),
+              "--where: unknown column 'SELECT'");
+    EXPECT_EQ(where_error("x = load_extension('evil')"),
+              "--where: near \"(\": syntax error in 'x = load_extension('evil')'");
+    EXPECT_EQ(scalar(*store, "SELECT count(*) FROM jobs"), before);
+    EXPECT_EQ(scalar(*store, "SELECT count(*) FROM metrics"), 8);
+    // Text that looks like SQL is a value, bound: it matches nothing.
+    EXPECT_EQ(keys("group.label = 'lo'' OR ''1''=''1'"), Keys{});
+    EXPECT_EQ(keys("group.label=lo"), (Keys{"key0", "key1", "key2"}));
+}
+
+TEST_F(Results, UnknownNamesAndBadExpressionsAreClearErrors) {
+    auto where_error = [&](const std::string& where) {
+        try {
+            query_results(*store, "s", where, {});
+        } catch (const std::invalid_argument& e) {
+            return std::string(e.what());
+        }
+        return std::string("(no error)");
+    };
     EXPECT_EQ(where_error("scroe>1"), "--where: unknown column 'scroe'");
     EXPECT_EQ(where_error("tag.nope=a"), "--where: unknown column 'tag.nope'");
-    EXPECT_EQ(where_error("x"), "--where: expected COLUMN OP VALUE, got 'x'");
-    EXPECT_EQ(where_error(">3"), "--where: expected COLUMN OP VALUE, got '>3'");
-    EXPECT_EQ(where_error("x!3"), "--where: unknown operator '!' in 'x!3'");
+    EXPECT_EQ(where_error("x >"), "--where: incomplete input in 'x >'");
+    EXPECT_EQ(where_error("x = 1 and"), "--where: incomplete input in 'x = 1 and'");
+    EXPECT_EQ(where_error("(x = 1"), "--where: '(' without ')'");
+    EXPECT_EQ(where_error("x = 1) or (1 = 1"), "--where: ')' without '(' at position 6");
+    EXPECT_EQ(where_error("x = = 1"), "--where: near \"=\": syntax error in 'x = = 1'");
+    EXPECT_EQ(where_error("x!3"), "--where: unexpected '!' at position 2");
+    EXPECT_EQ(where_error("x = 1e"), "--where: not a number: 1e");
     try {
-        query_results(*store, "s", {}, {"key", "nope; DROP TABLE jobs"});
+        query_results(*store, "s", "", {"key", "nope; DROP TABLE jobs"});
         FAIL();
     } catch (const std::invalid_argument& e) {
         EXPECT_EQ(std::string(e.what()), "--columns: unknown column 'nope; DROP TABLE jobs'");
     }
     try {
-        query_results(*store, "missing", {}, {});
+        query_results(*store, "missing", "", {});
         FAIL();
     } catch (const std::invalid_argument& e) {
         EXPECT_EQ(std::string(e.what()), "no sweep named 'missing' in " + (dir / "i.db").string());
     }
 }
 
+TEST_F(Results, SortLimitAndGroupBy) {
+    ResultsQuery q;
+    q.columns = {"key"};
+    q.sort = {"-score", "index"};
+    q.limit = 3;
+    EXPECT_EQ(Json(query_results(*store, q).rows).dump(), R"([["key3"],["key2"],["key1"]])");
+    q.sort = {"tag.kind", "-x"};
+    q.limit.reset();
+    EXPECT_EQ(Json(query_results(*store, q).rows).dump(),
+              R"([["key3"],["key0"],["key5"],["key4"],["key2"],["key1"]])");
+    ResultsQuery g;
+    g.group_by = {"group.label"};
+    g.aggregate_functions = {"mean", "std", "median", "count"};
+    g.aggregate_columns = {"score"};
+    const ResultsTable t = query_results(*store, g);
+    EXPECT_EQ(t.columns, (std::vector<std::string>{"group.label", "count", "score_mean", "score_std", "score_median",
+                                                   "score_count"}));
+    // lo: scores 0, 10, 20; hi: 30 (key4 failed, key5 pending: no score)
+    EXPECT_EQ(Json(t.rows).dump(), R"([["lo",3,10.0,10.0,10.0,3],["hi",3,30.0,null,30.0,1]])");
+    g.sort = {"-score_mean"};
+    EXPECT_EQ(query_results(*store, g).rows.front().front(), "hi");
+    g.aggregate_functions = {"average"};
+    EXPECT_THROW(query_results(*store, g), std::invalid_argument);
+}
+
+TEST_F(Results, OnlySweepIsTheDefault) {
+    EXPECT_EQ(resolve_sweep(*store, ""), "s");
+    store->register_sweep("t", "/t.yaml", "2");
+    try {
+        resolve_sweep(*store, "");
+        FAIL();
+    } catch (const std::invalid_argument& e) {
+        EXPECT_EQ(std::string(e.what()), "--sweep: " + (dir / "i.db").string() + " holds 2 sweeps (s, t): name one");
+    }
+    const auto job = find_job_at(*store, "s", 2);
+    ASSERT_TRUE(job.has_value());
+    EXPECT_EQ(job->key, "key2");
+}
+
 TEST_F(Results, ExplicitColumnsAndJobRecord) {
-    const ResultsTable t = query_results(*store, "s", parse_where("index=4"),
+    const ResultsTable t = query_results(*store, "s", "index=4",
                                          {"key", "y", "group.label", "error", "attempts", "tag.kind", "sum"});
     ASSERT_EQ(t.rows.size(), 1u);
     EXPECT_EQ(Json(t.rows[0]).dump(), R"(["key4",1.0,"hi","boom",0,"b",null])");
@@ -430,14 +507,23 @@ TEST(Formats, JsonAndTable) {
     t.columns = {"key", "x", "m"};
     t.rows.push_back({std::string(64, 'a'), 0.25, nullptr});
     t.rows.push_back({std::string(64, 'b'), 1234567.891, 2});
+    const double inf = std::numeric_limits<double>::infinity();
+    t.rows.push_back({"c", inf, -inf});
+    t.rows.push_back({"\u00e9t\u00e9", std::numeric_limits<double>::quiet_NaN(), 1});
+    // JSON has no infinity: the strings "inf", "-inf", "nan", not null (a missing value)
     EXPECT_EQ(Json::parse(format_json(t)),
               Json::parse(R"([{"key":")" + std::string(64, 'a') + R"(","x":0.25,"m":null},)"
-                          R"({"key":")" + std::string(64, 'b') + R"(","x":1234567.891,"m":2}])"));
-    // keys are shortened to 12 characters, reals to 6 significant digits, nulls shown as '-'
+                          R"({"key":")" + std::string(64, 'b') + R"(","x":1234567.891,"m":2},)"
+                          R"({"key":"c","x":"inf","m":"-inf"},{"key":"\u00e9t\u00e9","x":"nan","m":1}])"));
+    // keys are shortened to 12 characters, reals to 6 significant digits, nulls shown as '-';
+    // columns aligned by characters, not bytes
     EXPECT_EQ(format_table(t),
               "key           x            m\n"
               "aaaaaaaaaaaa  0.25         -\n"
-              "bbbbbbbbbbbb  1.23457e+06  2\n");
+              "bbbbbbbbbbbb  1.23457e+06  2\n"
+              "c             inf          -inf\n"
+              "\u00e9t\u00e9           nan          1\n");
+    EXPECT_EQ(format_csv(t).substr(format_csv(t).find("\nc,")), "\nc,inf,-inf\n\u00e9t\u00e9,nan,1\n");
 }
 
 }  // namespace
@@ -547,14 +633,14 @@ TEST(Coordinator, RecordsEveryOutcomeAndRetries) {
     EXPECT_EQ(pool.ran, 20);
     ASSERT_EQ(reports.size(), 1u);
     EXPECT_EQ(reports[0].done, 5u);
-    EXPECT_EQ(reports[0].failed, 15u);
+    EXPECT_EQ(reports[0].failed, 5u);  // progress counts jobs, not attempts
     const auto states = store.job_states(id);
     for (int i = 0; i < 10; ++i) {
         const JobState& s = states.at("k" + std::to_string(i));
         EXPECT_EQ(s.status, i % 2 ? JobStatus::failed : JobStatus::done) << i;
         EXPECT_EQ(s.attempts, i % 2 ? 3 : 1) << i;
     }
-    const ResultsTable t = query_results(store, "s", parse_where("status=done"), {"i", "twice"});
+    const ResultsTable t = query_results(store, "s", "status=done", {"i", "twice"});
     ASSERT_EQ(t.rows.size(), 5u);
     EXPECT_EQ(Json(t.rows[4]).dump(), "[8,16.0]");
 }

@@ -1,24 +1,147 @@
-"""Reading a sweep_runner index from Python tools (Debian python3-pandas)."""
+"""Reading a sweep_runner index and its payloads from Python (standard library, pandas, h5py).
+
+    import sys; sys.path.insert(0, "tools")
+    from sweep_index import load, payload, stack
+
+    df = load("results/index.db", "lr_scan")      # one row per job, indexed by (block, index)
+    done = df[df.status == "done"]
+    curves = stack(done, "curve")                 # n_jobs x ... numpy array
+    arrays = payload(done.iloc[0])                # {"curve": array, ...}
+
+Payload paths in the index are relative to the index's folder (so a results folder can be moved or
+copied from a cluster); `load` resolves them, and `payload_path` holds paths that open from here.
+Use Debian's /usr/bin/python3 (python3-pandas, python3-h5py).
+"""
+import contextlib
+import json
+import os
 import sqlite3
 import sys
 
+import h5py
+import numpy as np
 import pandas as pd
+
+# Job fields that are columns of `load`; a metric named like one of them, or like a parameter,
+# becomes <name>_metric (the same rule as `sweep_runner results`).
+JOB_COLUMNS = ["key", "status", "model", "attempts", "host", "rank", "started", "finished", "wall_seconds",
+               "error", "payload_path"]
+
+
+def _connect(db_path):
+    if not os.path.exists(db_path):
+        raise FileNotFoundError(f"{db_path}: no such index")
+    return contextlib.closing(sqlite3.connect(f"file:{db_path}?mode=ro", uri=True))
+
+
+def sweeps(db_path):
+    """Names of the sweeps in an index."""
+    with _connect(db_path) as con:
+        return [name for (name,) in con.execute("SELECT name FROM sweeps ORDER BY name")]
+
+
+def _sweep_name(db_path, sweep):
+    names = sweeps(db_path)
+    if sweep is None:
+        if len(names) != 1:
+            raise ValueError(f"{db_path} holds {len(names)} sweeps ({', '.join(names)}): name one")
+        return names[0]
+    if sweep not in names:
+        raise ValueError(f"no sweep named '{sweep}' in {db_path}")
+    return sweep
+
+
+def load(db_path, sweep=None):
+    """One row per current job of a sweep (default: the index's only sweep), indexed by
+    (block, index) in the sweep file's order: the job fields (key, status, attempts, host, rank,
+    started, finished, wall_seconds, error, payload_path), every parameter as a dotted column
+    (stdp.ws.noise), every tag as tag.<name>, one column per metric (NaN where a job has none).
+    Non-finite metrics stay inf / -inf. Retired jobs (no longer in the sweep file) are left out."""
+    sweep = _sweep_name(db_path, sweep)
+    with _connect(db_path) as con:
+        jobs = pd.read_sql_query(
+            "SELECT j.id, j.block, j.idx AS 'index', " + ", ".join("j." + c for c in JOB_COLUMNS) +
+            ", j.params, j.tags FROM jobs j JOIN sweeps s ON s.id = j.sweep_id"
+            # blocks in the order the sweep file first listed them (their first registered row)
+            " JOIN (SELECT sweep_id, block, min(id) AS first_id FROM jobs GROUP BY sweep_id, block) b"
+            " ON b.sweep_id = j.sweep_id AND b.block = j.block"
+            " WHERE s.name = ? AND j.retired = 0 ORDER BY b.first_id, j.idx",
+            con, params=(sweep,))
+        metrics = pd.read_sql_query(
+            "SELECT m.job_id AS id, m.name, m.value FROM metrics m"
+            " JOIN jobs j ON j.id = m.job_id JOIN sweeps s ON s.id = j.sweep_id"
+            " WHERE s.name = ? AND j.retired = 0",
+            con, params=(sweep,))
+    folder = os.path.dirname(os.path.abspath(db_path))
+    jobs["payload_path"] = [None if p is None else os.path.normpath(os.path.join(folder, p))
+                            for p in jobs["payload_path"]]
+    params = pd.json_normalize([json.loads(p) for p in jobs.pop("params")])  # {"a": {"b": 1}} -> a.b
+    tags = pd.json_normalize([json.loads(t) for t in jobs.pop("tags")]).add_prefix("tag.")
+    wide = metrics.pivot(index="id", columns="name", values="value")  # one column per metric
+    # SQLite keeps a NaN metric as NULL: it was NaN, and pandas reads NULL as NaN already.
+    clash = set(params.columns) | set(jobs.columns)
+    wide = wide.rename(columns={m: f"{m}_metric" for m in wide.columns if m in clash})
+    df = pd.concat([jobs, params, tags], axis=1).join(wide, on="id")
+    df = df.drop(columns="id").set_index(["block", "index"])
+    df.attrs["db_path"] = db_path
+    df.attrs["sweep"] = sweep
+    return df
+
+
+def _path_of(row):
+    path = row if isinstance(row, (str, os.PathLike)) else row["payload_path"]
+    if path is None or (isinstance(path, float) and np.isnan(path)):
+        key = "" if isinstance(row, (str, os.PathLike)) else row.get("key", "")
+        raise ValueError(f"job {key[:12]} has no payload (status {row.get('status', '?')})")
+    return path
+
+
+def payload(row):
+    """Every dataset of a job's payload as a numpy array: {name: array}. `row` is a row of `load`
+    (or a payload path)."""
+    with h5py.File(_path_of(row), "r") as f:
+        return {name: f[name][()] for name in f if isinstance(f[name], h5py.Dataset)}
+
+
+def payload_attributes(row):
+    """A payload's root attributes (key, sweep, model, params_json, ...) and its metrics."""
+    with h5py.File(_path_of(row), "r") as f:
+        # strings are stored as fixed-length UTF-8, which h5py returns as bytes
+        attributes = {name: value.decode() if isinstance(value, bytes) else value for name, value in f.attrs.items()}
+        metrics = {name: float(value) for name, value in f["metrics"].attrs.items()}
+    return attributes, metrics
+
+
+def stack(df, name):
+    """The dataset `name` of every job in `df` (rows of `load`), stacked: an n_jobs x ... array.
+    All jobs' arrays must have the same shape."""
+    arrays = []
+    for _, row in df.iterrows():
+        with h5py.File(_path_of(row), "r") as f:
+            if name not in f:
+                raise KeyError(f"{row['payload_path']}: no dataset '{name}'")
+            arrays.append(f[name][()])
+    shapes = {a.shape for a in arrays}
+    if len(shapes) > 1:
+        raise ValueError(f"dataset '{name}' has different shapes across jobs: {sorted(shapes)}")
+    return np.stack(arrays) if arrays else np.empty((0,))
 
 
 def finished_jobs(db_path, sweep, model):
-    """The done, current jobs of one model in a sweep: idx, block, params, tags (JSON text), payload_path.
+    """The done jobs of one model in a sweep, as rows of `load` with the (block, index) index as
+    the columns block and idx, and `params` and `tags` as the index's JSON text.
 
     Exits with a message when there are none, which is what a plotting or export script wants.
     """
-    with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True) as db:
-        jobs = pd.read_sql_query(
-            "SELECT j.idx, j.block, j.params, j.tags, j.payload_path FROM jobs j "
-            "JOIN sweeps s ON s.id = j.sweep_id "
-            "WHERE s.name = ? AND j.status = 'done' AND j.retired = 0 AND j.model = ? "
-            "ORDER BY j.block, j.idx",
-            db,
-            params=(sweep, model),
-        )
-    if jobs.empty:
+    df = load(db_path, sweep)
+    df = df[(df.status == "done") & (df.model == model)]
+    if df.empty:
         sys.exit(f"no finished {model} jobs in sweep '{sweep}' of {db_path}")
-    return jobs
+    with _connect(db_path) as con:
+        texts = {key: (params, tags) for key, params, tags in con.execute(
+            "SELECT j.key, j.params, j.tags FROM jobs j JOIN sweeps s ON s.id = j.sweep_id"
+            " WHERE s.name = ? AND j.retired = 0", (df.attrs["sweep"],))}
+    df = df.reset_index().rename(columns={"index": "idx"})
+    df["params"] = [texts[k][0] for k in df.key]
+    df["tags"] = [texts[k][1] for k in df.key]
+    return df

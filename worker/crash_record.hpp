@@ -4,7 +4,7 @@
 // that the next run does not start the same job again and crash again, the crash is written down
 // as it happens, from the signal handler, in OUT/.crashed_jobs: one line per crash with the job's
 // key, its attempts before that start and the signal. `run` then records those jobs as failed with
-// the signal as the cause (retried only within --retries, like any failure).
+// the signal as the cause (run again only with --retry-failed, like any failure).
 #include <filesystem>
 #include <map>
 #include <string>

@@ -5,8 +5,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include <algorithm>
-
 namespace {
 using namespace hostile;
 using Json = nlohmann::json;
@@ -129,46 +127,6 @@ TEST(HostileJobs, IndexInAFolderTheReaderMayNotWrite) {
     fs::permissions(folder, fs::perms::owner_all);
 }
 
-TEST(HostileJobs, PythonHelperDetectsAChangedPayload) {
-    if (!fs::exists("/usr/bin/python3")) GTEST_SKIP() << "no /usr/bin/python3";
-    TempDir tmp;
-    write(tmp / "sweep.yaml", "name: sums\nmodel: testing.arith\ngrid:\n  x: [1, 2]\n");
-    const fs::path db = tmp / "index.db";
-    ASSERT_EQ(run({"run", (tmp / "sweep.yaml").string(), "--db", db.string(), "--out", (tmp / "out").string(), "-q"},
-                  tmp.path())
-                  .exit_code,
-              0);
-    const std::string tools = std::string(SWEEP_RUNNER_SOURCE_DIR) + "/tools";
-    write(tmp / "check.py", "import sys\nsys.path.insert(0, '" + tools + "')\n"
-                            "from load_results_example import load_results, read_payload\n"
-                            "for _, job in load_results(sys.argv[1], 'sums').iterrows():\n"
-                            "    try:\n"
-                            "        read_payload(job.payload_path, job.payload_sha256)\n"
-                            "        print('ok')\n"
-                            "    except (ValueError, OSError) as e:\n"
-                            "        print(type(e).__name__, str(e).split(': ', 1)[1])\n");
-    const auto check = [&] {
-        const std::string log = (tmp / "py.txt").string();
-        std::system(("/usr/bin/python3 " + (tmp / "check.py").string() + " " + db.string() + " > " + log + " 2>&1").c_str());
-        return read(log);
-    };
-    EXPECT_EQ(check(), "ok\nok\n");
-    // One payload overwritten with other bytes of the same length, the other deleted.
-    std::vector<fs::path> payloads;
-    for (const auto& entry : fs::recursive_directory_iterator(tmp / "out" / "sums")) {
-        if (entry.path().extension() == ".h5") payloads.push_back(entry.path());
-    }
-    ASSERT_EQ(payloads.size(), 2u);
-    std::sort(payloads.begin(), payloads.end());
-    std::string bytes = read(payloads[0]);
-    bytes[bytes.size() / 2] ^= 1;
-    write(payloads[0], bytes);
-    fs::remove(payloads[1]);
-    const std::string report = check();
-    EXPECT_NE(report.find("ValueError checksum mismatch: the index has "), std::string::npos) << report;
-    EXPECT_NE(report.find("FileNotFoundError"), std::string::npos) << report;
-}
-
 // Alive and not a zombie (a zombie's parent may be a container's init that never reaps).
 bool running(pid_t pid) {
     const std::string stat = read("/proc/" + std::to_string(pid) + "/stat");
@@ -206,6 +164,32 @@ TEST(HostileJobs, ExecGrandchildrenDieWithTheRunner) {
     }
     EXPECT_FALSE(running(grandchild)) << "the program's own child outlived the runner";
     if (running(grandchild)) ::kill(grandchild, SIGKILL);
+}
+
+TEST(HostileJobs, SecondSignalEndsTheRunAtOnce) {
+    TempDir tmp;
+    // A program that ignores SIGTERM: the first signal's clean stop waits 2 s for it before SIGKILL.
+    write(tmp / "sweep.yaml", "name: stubborn\nmodel: exec\n"
+                              "command: [/bin/sh, -c, \"trap '' TERM; touch \\\"$0\\\"; sleep 60\", \"{sweep_dir}/started\"]\n");
+    const std::vector<std::string> args = {"run", (tmp / "sweep.yaml").string(), "--db", (tmp / "index.db").string(),
+                                           "--out", (tmp / "out").string(), "-q"};
+    const pid_t runner = start(args, tmp.path());
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (!fs::exists(tmp / "started") && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    ASSERT_TRUE(fs::exists(tmp / "started"));
+    ::kill(runner, SIGTERM);
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    const auto second = std::chrono::steady_clock::now();
+    ::kill(runner, SIGTERM);
+    const Outcome o = finish(runner, tmp.path(), 10);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - second).count();
+    EXPECT_EQ(o.exit_code, 128 + SIGTERM) << o.err;
+    EXPECT_LT(seconds, 1.0) << "the second signal did not end the run at once";
+    // The index stays readable and the job unfinished (left running or pending: the next run's).
+    const Outcome status = run({"status", (tmp / "index.db").string()}, tmp.path());
+    EXPECT_NE(status.out.find("stubborn: 0 done, 0 failed, "), std::string::npos) << status.out;
 }
 
 }  // namespace

@@ -43,7 +43,7 @@ std::map<std::string, Row> read_jobs(const fs::path& db_path, const std::string&
     auto metrics = store.connection().prepare("SELECT name, value FROM metrics WHERE job_id = ?");
     select.bind(1, sweep);
     while (select.step()) {
-        Row r{select.get_text(1), select.get_text(2), select.get_text(3), static_cast<int>(select.get_int(4)), {},
+        Row r{select.get_text(1), select.get_text(2), store.resolve_path(select.get_text(3)), static_cast<int>(select.get_int(4)), {},
               Json::parse(select.get_text(5))};
         metrics.bind(1, select.get_int(6));
         while (metrics.step()) r.metrics[metrics.get_text(0)] = metrics.get_double(1);

@@ -1,0 +1,181 @@
+// The hours after a run, as a user lives them through the CLI binary: run, move the results folder,
+// read everything back; fail, fix, retry; query with real expressions; non-finite metrics.
+#include "db/query.hpp"
+#include "db/store.hpp"
+#include "scheduler/expansion.hpp"
+#include "test_util.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+namespace sr {
+namespace {
+
+using test::TempDir;
+namespace fs = std::filesystem;
+
+class Workflow : public ::testing::Test {
+protected:
+    test::ProcessResult cli(const std::vector<std::string>& args) {
+        return test::run_cli(args, logs.path(), work.path());
+    }
+    TempDir work, logs;
+};
+
+const char* const quick_sweep = R"(name: quick
+model: testing.arith
+grid:
+  x: [0, 0.03, 0.5]
+  y: [1, 2]
+derive:
+  seed: "7 + index"
+)";
+
+// A sweep file as the first argument means `run`, and the read verbs default to results/index.db
+// and to the index's only sweep.
+TEST_F(Workflow, NoVerbRunsAndReadVerbsUseTheDefaults) {
+    test::write_text(work / "quick.yaml", quick_sweep);
+    const auto r = cli({"quick.yaml", "-j", "2"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_TRUE(fs::exists(work / "results" / "index.db"));
+    EXPECT_EQ(cli({"status"}).out, "quick: 6 done, 0 failed, 0 running, 0 pending\n");
+    const auto csv = cli({"results", "--columns", "index,x,y,sum", "--format", "csv", "--limit", "2"});
+    EXPECT_EQ(csv.out, "index,x,y,sum\n0,0.0,1.0,1.0\n1,0.0,2.0,2.0\n") << csv.err;
+    const auto show = cli({"show", "--index", "3"});
+    ASSERT_EQ(show.exit_code, 0) << show.err;
+    EXPECT_NE(show.out.find("sweep:    quick  index 3\n"), std::string::npos) << show.out;
+    EXPECT_NE(cli({"--help"}).out.find("A sweep file as the first argument means run"), std::string::npos);
+    const auto bad = cli({"missing.yaml"});
+    EXPECT_EQ(bad.exit_code, 2);
+    EXPECT_NE(bad.err.find("missing.yaml"), std::string::npos) << bad.err;
+}
+
+// The index stores payload paths relative to its folder: the whole results folder moves (mv, rsync
+// from a cluster) and everything reads back. An index written before (absolute paths, schema 1)
+// is migrated when a run opens it.
+TEST_F(Workflow, RunMoveReadBack) {
+    test::write_text(work / "quick.yaml", quick_sweep);
+    ASSERT_EQ(cli({"run", "quick.yaml", "--out", "cluster/results", "-q"}).exit_code, 0);
+    fs::rename(work / "cluster" / "results", work / "home");
+    fs::remove_all(work / "cluster");
+    const std::string db = (work / "home" / "index.db").string();
+
+    const auto paths = cli({"results", db, "--columns", "payload_path", "--format", "csv"});
+    ASSERT_EQ(paths.exit_code, 0) << paths.err;
+    const auto lines = test::split_lines(paths.out);
+    ASSERT_EQ(lines.size(), 7u);
+    for (std::size_t i = 1; i < lines.size(); ++i) {
+        EXPECT_EQ(lines[i].rfind((work / "home" / "quick").string(), 0), 0u) << lines[i];
+        EXPECT_TRUE(fs::exists(lines[i])) << lines[i];
+    }
+    const auto show = cli({"show", db, "--index", "0"});
+    ASSERT_EQ(show.exit_code, 0) << show.err;
+    EXPECT_NE(show.out.find("  series  float64  (4,)\n"), std::string::npos) << show.out;
+
+    // An old index: absolute paths into the folder it was written in, which has moved since.
+    {
+        Store store(db);
+        store.connection().exec("UPDATE jobs SET payload_path = '/gone/cluster/results/' || payload_path");
+        store.connection().exec("PRAGMA user_version=1");
+    }
+    test::write_text(work / "quick.yaml", std::string(quick_sweep) + "tags: {again: yes}\n");
+    ASSERT_EQ(cli({"run", "quick.yaml", "--out", "home", "-q"}).exit_code, 0);
+    Store store(db, true);
+    auto stmt = store.connection().prepare("SELECT count(*) FROM jobs WHERE payload_path LIKE 'quick/%'");
+    stmt.step();
+    EXPECT_EQ(stmt.get_int(0), 6);
+    const auto again = cli({"results", db, "--columns", "payload_path", "--format", "csv"});
+    for (const std::string& line : test::split_lines(again.out)) {
+        if (line != "payload_path") EXPECT_TRUE(fs::exists(line)) << line;
+    }
+}
+
+// `a=0 or a=0.03` once printed an empty table with exit 0.
+TEST_F(Workflow, OrQueryIsTheUnionOfTwoQueries) {
+    test::write_text(work / "quick.yaml", quick_sweep);
+    ASSERT_EQ(cli({"run", "quick.yaml", "-q"}).exit_code, 0);
+    const auto keys = [&](const std::string& where) {
+        const auto r = cli({"results", "--where", where, "--columns", "key", "--format", "csv"});
+        EXPECT_EQ(r.exit_code, 0) << r.err;
+        auto lines = test::split_lines(r.out);
+        lines.erase(lines.begin());
+        std::sort(lines.begin(), lines.end());
+        return lines;
+    };
+    const auto a = keys("x=0"), b = keys("x=0.03"), either = keys("x=0 or x=0.03");
+    EXPECT_EQ(a.size(), 2u);
+    EXPECT_EQ(b.size(), 2u);
+    std::vector<std::string> both;
+    std::set_union(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(both));
+    EXPECT_EQ(either, both);
+    EXPECT_EQ(keys("x in (0, 0.03)"), both);
+    EXPECT_EQ(keys("not (x=0 or x=0.03)").size(), 2u);
+    const auto bad = cli({"results", "--where", "x=0 or"});
+    EXPECT_EQ(bad.exit_code, 2);
+    EXPECT_EQ(bad.err, "error: --where: incomplete input in 'x=0 or'\n");
+    const auto grouped = cli({"results", "--where", "x != 0.03", "--group-by", "x", "--agg", "mean,count", "sum",
+                              "--format", "csv"});
+    EXPECT_EQ(grouped.out, "x,count,sum_mean,sum_count\n0.0,2,1.5,2\n0.5,2,2.0,2\n") << grouped.err;
+}
+
+TEST_F(Workflow, InfiniteMetricsStayRecognisable) {
+    test::write_text(work / "inf.yaml", "name: inf\nmodel: testing.fail\ngrid:\n  mode: [ok, inf]\n");
+    ASSERT_EQ(cli({"run", "inf.yaml", "-q"}).exit_code, 0);
+    const auto json = cli({"results", "--columns", "mode,value_metric", "--format", "json"});
+    EXPECT_EQ(Json::parse(json.out), Json::parse(R"([{"mode":"ok","value_metric":1.0},{"mode":"inf","value_metric":"inf"}])"));
+    EXPECT_EQ(cli({"results", "--columns", "mode,value_metric", "--format", "csv"}).out, "mode,value_metric\nok,1.0\ninf,inf\n");
+    EXPECT_EQ(cli({"results", "--where", "value_metric = inf", "--columns", "mode", "--format", "csv"}).out, "mode\ninf\n");
+}
+
+// An exec script fails; status shows why (its stderr), the fixed script's rerun says that the failed
+// jobs are not retried and how, and --retry-failed runs them.
+TEST_F(Workflow, FailFixRetry) {
+    test::write_text(work / "train.sh",
+                     "if [ \"$2\" = 0.5 ] && [ ! -e \"$3/fixed\" ]; then echo 'loading data' >&2; "
+                     "echo 'ValueError: lr 0.5 diverged' >&2; exit 1; fi\n"
+                     "echo '{\"metrics\": {\"loss\": 1}}' > \"$1\"\n");
+    test::write_text(work / "lr.yaml", R"(name: lr
+model: exec
+command: ["/bin/sh", "{sweep_dir}/train.sh", "{output_file}", "{param:lr}", "{sweep_dir}"]
+grid:
+  lr: [0.1, 0.5]
+  seed: [1, 2, 3]
+)");
+    const auto first = cli({"lr.yaml", "-q"});
+    EXPECT_EQ(first.exit_code, 1);
+    const auto status = cli({"status"});
+    const auto lines = test::split_lines(status.out);
+    ASSERT_GE(lines.size(), 5u) << status.out;
+    EXPECT_EQ(lines[0], "lr: 3 done, 3 failed, 0 running, 0 pending");
+    EXPECT_EQ(lines[1].rfind("  3 failed: ", 0), 0u) << lines[1];
+    EXPECT_EQ(lines[3], "    | ValueError: lr 0.5 diverged") << status.out;
+
+    test::write_text(work / "fixed", "");
+    const auto plain = cli({"lr.yaml", "-q"});
+    EXPECT_EQ(plain.exit_code, 1);
+    const auto hint = cli({"lr.yaml"});
+    EXPECT_NE(hint.err.find("3 jobs failed in an earlier run and are not retried: add --retry-failed"),
+              std::string::npos) << hint.err;
+    const auto retried = cli({"lr.yaml", "--retry-failed", "-q"});
+    EXPECT_EQ(retried.exit_code, 0) << retried.err;
+    EXPECT_EQ(cli({"status"}).out, "lr: 6 done, 0 failed, 0 running, 0 pending\n");
+}
+
+// A run that died without recording (SIGKILL, a lost node) leaves rows `running`; with no runner
+// holding the index, status says they will be redone.
+TEST_F(Workflow, StatusSeesAStaleRunningRow) {
+    test::write_text(work / "quick.yaml", quick_sweep);
+    ASSERT_EQ(cli({"run", "quick.yaml", "-q"}).exit_code, 0);
+    {
+        Store store((work / "results" / "index.db").string());
+        store.connection().exec("UPDATE jobs SET status = 'running' WHERE idx < 2");
+    }
+    EXPECT_EQ(cli({"status"}).out,
+              "quick: 4 done, 0 failed, 2 running, 0 pending\n"
+              "  2 jobs marked running, but no sweep_runner holds the index (the run ended without recording "
+              "them): the next run redoes them\n");
+}
+
+}  // namespace
+}  // namespace sr
