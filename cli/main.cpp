@@ -17,6 +17,7 @@
 
 #include <cmath>
 #include <csignal>
+#include <unistd.h>
 #include <cstdlib>
 #include <iostream>
 #include <sstream>
@@ -26,7 +27,12 @@ namespace {
 
 std::atomic<bool> g_stop{false};
 
-extern "C" void on_stop_signal(int) { g_stop.store(true); }
+// The first SIGINT/SIGTERM asks for a clean stop: running jobs checkpoint, outcomes are committed.
+// A second one, for when that takes too long, ends the process at once; the index stays consistent
+// (every write is a transaction) and the next run sets the jobs left running back to pending.
+extern "C" void on_stop_signal(int signal) {
+    if (g_stop.exchange(true)) ::_exit(128 + signal);
+}
 
 void install_stop_handlers() {
     struct sigaction action {};
