@@ -1,5 +1,7 @@
 // sweep_runner: the command line. Parses arguments and calls into scheduler/ and db/; no logic here.
+#include "core/limits.hpp"
 #include "core/registry.hpp"
+#include "db/evolution_store.hpp"
 #include "db/index_lock.hpp"
 #include "db/payload.hpp"
 #include "db/query.hpp"
@@ -32,6 +34,16 @@ void install_stop_handlers() {
     sigemptyset(&action.sa_mask);
     sigaction(SIGINT, &action, nullptr);
     sigaction(SIGTERM, &action, nullptr);
+}
+
+// A per-job timeout: positive and bounded (a huge one overflows the deadline); not NaN.
+std::string timeout_check(const std::string& text) {
+    char* end = nullptr;
+    const double value = std::strtod(text.c_str(), &end);
+    if (end == text.c_str() || *end != '\0' || !(value > 0 && value <= sr::limits::max_timeout_seconds)) {
+        return "expected a number of seconds in (0, 1e7], got " + text;
+    }
+    return {};
 }
 
 int fail(const std::string& message, int code = 2) {
@@ -136,6 +148,13 @@ int cmd_status(const std::string& db) {
             for (const std::string& id : c.submissions) std::cout << ' ' << id;
             std::cout << '\n';
         }
+        // An evolution sweep: generations done per evolution, and its best rules so far.
+        const sr::ResultsTable evolutions = sr::evolutions_table(*store, *store->find_sweep(c.name));
+        for (const auto& row : evolutions.rows) {
+            std::cout << "  evolution " << row[0].dump() << " (seed " << row[1].dump() << "): " << row[2].dump()
+                      << " generations" << (row[3] == "yes" ? ", finished" : "") << ", best " << row[4].dump()
+                      << ' ' << row[5].get<std::string>() << '\n';
+        }
         if (c.failed == 0) continue;
         const std::vector<sr::FailureGroup> groups = sr::failure_groups(*store, *store->find_sweep(c.name));
         constexpr std::size_t shown = 5;
@@ -159,7 +178,13 @@ int cmd_status(const std::string& db) {
 
 int cmd_results(const std::string& db, sr::ResultsQuery query, const std::string& format) {
     auto store = open_existing(db);
-    const sr::ResultsTable table = sr::query_results(*store, query);
+    // An evolution sweep shows its champion per generation unless the query asks for jobs.
+    const auto sweep_id = query.sweep.empty() ? std::nullopt : store->find_sweep(query.sweep);
+    const bool plain = query.where.empty() && query.columns.empty() && query.sort.empty() && !query.limit &&
+                       query.group_by.empty();
+    const bool champions = sweep_id && plain && sr::has_evolutions(*store, *sweep_id);
+    const sr::ResultsTable table =
+        champions ? sr::champions_table(*store, *sweep_id) : sr::query_results(*store, query);
     if (format == "csv") std::cout << sr::format_csv(table);
     else if (format == "json") std::cout << sr::format_json(table);
     else std::cout << sr::format_table(table);
@@ -247,7 +272,8 @@ int main(int argc, char** argv) {
     app.require_subcommand(1);
     app.footer("A sweep file as the first argument means run: `sweep_runner SWEEP.yaml [options]` is "
                "`sweep_runner run SWEEP.yaml [options]`,\nalso under MPI: `mpirun -n 120 sweep_runner SWEEP.yaml`.");
-    app.set_version_flag("--version", sr::build_info().version + " (" + sr::build_info().build_type + ")");
+    app.set_version_flag("--version", std::string("sweep_runner ") + SWEEP_RUNNER_PROJECT_VERSION + " (" +
+                                          sr::build_info().version + ", " + sr::build_info().build_type + ")");
 
     sr::RunRequest run;
     std::string db, out = "results";
@@ -257,12 +283,13 @@ int main(int argc, char** argv) {
     run_cmd->add_option("sweep", run.sweep_file, "sweep file (YAML)")->required();
     run_cmd->add_option("--db", db, "SQLite index (default: OUT/index.db)");
     run_cmd->add_option("--out", out, "results folder for payloads")->capture_default_str();
-    run_cmd->add_option("-j,--jobs", threads, "worker threads (default: all cores)")->check(CLI::PositiveNumber);
+    run_cmd->add_option("-j,--jobs", threads, "worker threads (default: all cores)")
+        ->check(CLI::Range(1, sr::limits::max_threads));
     run_cmd->add_option("--retries", run.retries, "a job that fails gets up to K more attempts in this run")
         ->check(CLI::NonNegativeNumber);
     run_cmd->add_flag("--retry-failed", run.retry_failed, "run the jobs that failed in earlier runs again");
     run_cmd->add_option("--timeout", timeout, "per-job timeout in seconds (overrides the sweep's)")
-        ->check(CLI::PositiveNumber);
+        ->check(timeout_check);
     run_cmd->add_flag("-q,--quiet", run.quiet, "no progress or summary");
     bool dry_run = false;
     run_cmd->add_flag("--dry-run", dry_run, "run nothing: print the jobs and what a run would do to the index");
@@ -309,7 +336,8 @@ int main(int argc, char** argv) {
     int submit_retries = 0;
     double submit_timeout = 0;
     submit_cmd->add_option("--retries", submit_retries, "passed to run")->check(CLI::NonNegativeNumber);
-    submit_cmd->add_option("--timeout", submit_timeout, "passed to run")->check(CLI::PositiveNumber);
+    submit_cmd->add_option("--timeout", submit_timeout, "passed to run")
+        ->check(timeout_check);
     submit_cmd->add_flag("--dry-run", submit.dry_run, "write and print the scripts, submit nothing");
     submit_cmd->add_option("--db", submit_db, "SQLite index (default: OUT/index.db)");
     submit_cmd->add_option("--out", submit_out, "results folder")->capture_default_str();

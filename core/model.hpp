@@ -19,6 +19,9 @@ struct ModelInfo {
     // declares) are accepted as they are, unchecked; declared ones are still checked. For models
     // whose parameters belong to someone else, such as an external program (model `exec`).
     bool open_params = false;
+    // Results are metrics only, kept in the index: no payload file per job (fitness evaluations
+    // of an evolution sweep, 10^4-10^5 small jobs).
+    bool metrics_only = false;
 };
 
 class Model {

@@ -1,6 +1,8 @@
 #include "core/sha256.hpp"
 
-#include <cstring>
+#include <openssl/evp.h>
+
+#include <array>
 #include <fstream>
 #include <stdexcept>
 #include <vector>
@@ -8,95 +10,46 @@
 namespace sr {
 namespace {
 
-constexpr std::uint32_t k[64] = {
-    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
-};
+std::string to_hex(const unsigned char* digest, unsigned size) {
+    static constexpr char digits[] = "0123456789abcdef";
+    std::string hex(2 * size, '0');
+    for (unsigned i = 0; i < size; ++i) {
+        hex[2 * i] = digits[digest[i] >> 4];
+        hex[2 * i + 1] = digits[digest[i] & 0xf];
+    }
+    return hex;
+}
 
-std::uint32_t rotr(std::uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
+// OpenSSL reports failure only on allocation or a broken provider; neither is recoverable here.
+void check(int ok, const char* what) {
+    if (ok != 1) throw std::runtime_error(std::string("OpenSSL SHA-256: ") + what + " failed");
+}
 
 }  // namespace
 
-Sha256::Sha256()
-    : h_{0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab,
-         0x5be0cd19} {}
+void Sha256::Free::operator()(evp_md_ctx_st* ctx) const { EVP_MD_CTX_free(ctx); }
 
-void Sha256::compress(const std::uint8_t* block) {
-    std::uint32_t w[64];
-    for (int i = 0; i < 16; ++i) {
-        w[i] = (std::uint32_t{block[4 * i]} << 24) | (std::uint32_t{block[4 * i + 1]} << 16) |
-               (std::uint32_t{block[4 * i + 2]} << 8) | std::uint32_t{block[4 * i + 3]};
-    }
-    for (int i = 16; i < 64; ++i) {
-        const std::uint32_t s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3);
-        const std::uint32_t s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10);
-        w[i] = w[i - 16] + s0 + w[i - 7] + s1;
-    }
-    std::uint32_t a = h_[0], b = h_[1], c = h_[2], d = h_[3], e = h_[4], f = h_[5], g = h_[6],
-                  h = h_[7];
-    for (int i = 0; i < 64; ++i) {
-        const std::uint32_t s1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25);
-        const std::uint32_t ch = (e & f) ^ (~e & g);
-        const std::uint32_t t1 = h + s1 + ch + k[i] + w[i];
-        const std::uint32_t s0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22);
-        const std::uint32_t maj = (a & b) ^ (a & c) ^ (b & c);
-        const std::uint32_t t2 = s0 + maj;
-        h = g;
-        g = f;
-        f = e;
-        e = d + t1;
-        d = c;
-        c = b;
-        b = a;
-        a = t1 + t2;
-    }
-    h_[0] += a; h_[1] += b; h_[2] += c; h_[3] += d;
-    h_[4] += e; h_[5] += f; h_[6] += g; h_[7] += h;
+Sha256::Sha256() : ctx_(EVP_MD_CTX_new()) {
+    if (!ctx_) throw std::runtime_error("OpenSSL SHA-256: out of memory");
+    check(EVP_DigestInit_ex(ctx_.get(), EVP_sha256(), nullptr), "init");
 }
 
 void Sha256::update(const void* data, std::size_t size) {
-    const auto* bytes = static_cast<const std::uint8_t*>(data);
-    total_bytes_ += size;
-    while (size > 0) {
-        const std::size_t take = std::min<std::size_t>(64 - buffered_, size);
-        std::memcpy(buffer_ + buffered_, bytes, take);
-        buffered_ += take;
-        bytes += take;
-        size -= take;
-        if (buffered_ == 64) {
-            compress(buffer_);
-            buffered_ = 0;
-        }
-    }
+    check(EVP_DigestUpdate(ctx_.get(), data, size), "update");
 }
 
 std::string Sha256::hex_digest() {
-    const std::uint64_t bit_length = total_bytes_ * 8;
-    const std::uint8_t pad = 0x80;
-    update(&pad, 1);
-    const std::uint8_t zero = 0;
-    while (buffered_ != 56) update(&zero, 1);
-    std::uint8_t length[8];
-    for (int i = 0; i < 8; ++i) length[i] = static_cast<std::uint8_t>(bit_length >> (56 - 8 * i));
-    update(length, 8);
-    static constexpr char digits[] = "0123456789abcdef";
-    std::string out;
-    for (std::uint32_t word : h_) {
-        for (int shift = 28; shift >= 0; shift -= 4) out += digits[(word >> shift) & 0xF];
-    }
-    return out;
+    std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
+    unsigned size = 0;
+    check(EVP_DigestFinal_ex(ctx_.get(), digest.data(), &size), "final");
+    return to_hex(digest.data(), size);
 }
 
 std::string sha256_hex(std::string_view text) {
-    Sha256 sha;
-    sha.update(text);
-    return sha.hex_digest();
+    std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
+    unsigned size = 0;
+    check(EVP_Digest(text.data(), text.size(), digest.data(), &size, EVP_sha256(), nullptr), "digest");
+    return to_hex(digest.data(), size);
 }
 
 std::string sha256_file(const std::filesystem::path& path) {

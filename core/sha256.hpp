@@ -1,10 +1,12 @@
 #pragma once
-// SHA-256 for content-addressed job keys and payload checksums.
+// SHA-256 for content-addressed job keys and payload checksums (OpenSSL's EVP digest).
 #include <cstddef>
-#include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <string_view>
+
+struct evp_md_ctx_st;
 
 namespace sr {
 
@@ -16,11 +18,10 @@ public:
     std::string hex_digest();  // finalises
 
 private:
-    void compress(const std::uint8_t* block);
-    std::uint32_t h_[8];
-    std::uint8_t buffer_[64];
-    std::size_t buffered_ = 0;
-    std::uint64_t total_bytes_ = 0;
+    struct Free {
+        void operator()(evp_md_ctx_st* ctx) const;
+    };
+    std::unique_ptr<evp_md_ctx_st, Free> ctx_;
 };
 
 std::string sha256_hex(std::string_view text);

@@ -8,9 +8,15 @@
 #include <string>
 
 namespace sr {
+namespace fs = std::filesystem;
 
 IndexLock::IndexLock(const std::filesystem::path& db_path, Mode mode) {
-    const std::string path = db_path.string() + ".lock";
+    // The lock belongs to the database file, not to the name it was given by: two runners reaching
+    // one database through a symlink or "x/../index.db" must see one lock.
+    std::error_code ec;
+    fs::path resolved = fs::weakly_canonical(db_path, ec);
+    if (ec) resolved = fs::absolute(db_path);
+    const std::string path = resolved.string() + ".lock";
     fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd_ < 0) throw std::runtime_error(path + ": cannot create lock file");
     if (::flock(fd_, mode == Mode::wait ? LOCK_EX : LOCK_EX | LOCK_NB) != 0) {

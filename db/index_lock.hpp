@@ -1,6 +1,6 @@
 #pragma once
-// The lock file next to an index (<db>.lock): one writer process per index at a time. `run` refuses
-// to start while another holds it; `merge` waits for it.
+// The lock file next to an index (<db>.lock, of the path with symlinks resolved): one writer process
+// per index at a time. `run` refuses to start while another holds it; `merge` waits for it.
 #include <filesystem>
 
 namespace sr {

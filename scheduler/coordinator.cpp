@@ -63,8 +63,11 @@ RunSummary coordinate(JobSource& source, std::size_t total_jobs, WorkerPool& poo
     std::unordered_map<std::string, PackedJob> in_flight;
     std::vector<JobStart> started;
     std::vector<JobOutcome> finished;
+    // The job of each finished outcome, by position in `finished`, for on_result after the commit.
+    std::vector<std::pair<PackedJob, std::size_t>> to_report;
     auto last_commit = Clock::now();
     bool stopping = false;
+    bool starved = false;  // the source had nothing to hand out when a slot was free
 
     // Outcomes count as done only once their transaction has committed. Progress counts jobs, not
     // attempts: a job that fails and is retried counts as failed until an attempt succeeds.
@@ -79,6 +82,8 @@ RunSummary coordinate(JobSource& source, std::size_t total_jobs, WorkerPool& poo
                 ++progress.failed;
             }
         }
+        for (const auto& [job, position] : to_report) source.on_result(job, finished[position]);
+        to_report.clear();
         started.clear();
         finished.clear();
         last_commit = Clock::now();
@@ -92,12 +97,15 @@ RunSummary coordinate(JobSource& source, std::size_t total_jobs, WorkerPool& poo
         }
         while (!stopping && pool.free_slots() > 0) {
             std::optional<PackedJob> job = source.next();
+            starved = !job;
             if (!job) break;
             pool.submit(*job);
             std::string key = job->key;
             in_flight.emplace(std::move(key), std::move(*job));
         }
-        if (in_flight.empty() && (stopping || source.exhausted())) break;
+        // Nothing running, nothing to report and nothing to start: no job can come any more (a
+        // source that waits on results it will not get, e.g. jobs held back for lack of time).
+        if (in_flight.empty() && finished.empty() && (stopping || starved || source.exhausted())) break;
 
         PoolEvents events = pool.poll(std::chrono::milliseconds(50));
         progress.running += events.started.size();
@@ -115,11 +123,13 @@ RunSummary coordinate(JobSource& source, std::size_t total_jobs, WorkerPool& poo
             else ++summary.interrupted;
             if (auto it = in_flight.find(o.key); it != in_flight.end()) {
                 source.on_outcome(it->second, o.outcome);
+                to_report.emplace_back(std::move(it->second), finished.size());
                 in_flight.erase(it);
             }
             finished.push_back(std::move(o));
         }
-        if (finished.size() >= options.commit_batch ||
+        // A starved source may be waiting for these results (the rest of a generation): commit now.
+        if (finished.size() >= options.commit_batch || (starved && !finished.empty()) ||
             (!(started.empty() && finished.empty()) && Clock::now() - last_commit >= options.commit_interval)) {
             flush();
         }

@@ -1,6 +1,8 @@
 #include "scheduler/expansion.hpp"
 
+#include "core/limits.hpp"
 #include "core/sha256.hpp"
+#include "scheduler/evolution/config.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -189,12 +191,19 @@ std::vector<PackedJob> expand_packed(const SweepSpec& spec, const ModelRegistry&
     const Params defaults = default_params(info);
     const ParamChecker checker(info);
 
-    // Sized up front: growing a vector of a million jobs would briefly hold it twice.
+    // Sized up front: growing a vector of a million jobs would briefly hold it twice. Counted with
+    // overflow checks: 16 axes of 16 values wrap a 64-bit count to 0.
     std::size_t total = 0;
     for (const Block& block : spec.blocks) {
         std::size_t count = 1;
-        for (const Axis& axis : block.axes) count *= axis.points.size();
-        total += count;
+        bool overflow = false;
+        for (const Axis& axis : block.axes) overflow = overflow || __builtin_mul_overflow(count, axis.points.size(), &count);
+        overflow = overflow || __builtin_add_overflow(total, count, &total);
+        if (overflow || total > limits::max_jobs) {
+            throw SweepError(block.location, block.name.empty() ? "grid" : "blocks." + block.name,
+                             "the sweep has more than " + std::to_string(limits::max_jobs) +
+                                 " jobs, the most one sweep may have (split it into several sweeps)");
+        }
     }
     std::vector<PackedJob> jobs;
     jobs.reserve(total);
@@ -265,9 +274,20 @@ std::vector<PackedJob> expand_packed(const SweepSpec& spec, const ModelRegistry&
                 }
             }
             try {
+                // An evolution's settings are checked here and its rules per individual later; the
+                // model checks the rest with a placeholder rule ("0") in each rule parameter.
+                Json settings;
+                if (spec.evolution) {
+                    settings = std::move(job.params["evolution"]);
+                    job.params.erase("evolution");
+                    for (const std::string& rule : evolution::check_rule_params(info, settings)) {
+                        set_path(job.params, rule, "0");
+                    }
+                }
                 checker.check(job.params);
                 check_finite(job.params, "");
                 model->validate(job.params);
+                if (spec.evolution) job.params["evolution"] = std::move(settings);
             } catch (const ParamError& e) {
                 throw SweepError(locate(where(), e.key, block.location), e.key, e.what());
             }

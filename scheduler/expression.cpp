@@ -1,5 +1,7 @@
 #include "scheduler/expression.hpp"
 
+#include "core/limits.hpp"
+
 #include <cctype>
 #include <limits>
 
@@ -69,10 +71,18 @@ private:
         }
     }
 
+    // Parsing, evaluating and freeing recurse once per level of parentheses and signs: the depth
+    // is bounded so that no expression can overflow the stack.
     NodePtr unary() {
-        if (accept("-")) return binary(Node::Kind::negate, unary(), nullptr);
-        if (accept("+")) return unary();
-        return primary();
+        if (++depth_ > limits::max_expression_depth) {
+            fail("nested deeper than " + std::to_string(limits::max_expression_depth) + " levels");
+        }
+        NodePtr node;
+        if (accept("-")) node = binary(Node::Kind::negate, unary(), nullptr);
+        else if (accept("+")) node = unary();
+        else node = primary();
+        --depth_;
+        return node;
     }
 
     NodePtr primary() {
@@ -113,6 +123,7 @@ private:
 
     const std::string& text_;
     std::size_t pos_ = 0;
+    int depth_ = 0;
     std::vector<std::string>* names_ = nullptr;
 };
 
@@ -161,6 +172,10 @@ std::int64_t eval(const Node& node, const Expression::Lookup& lookup) {
 }  // namespace
 
 Expression Expression::parse(const std::string& text) {
+    // A chain of operators without nesting still makes one tree level per operator.
+    if (text.size() > limits::max_expression_chars) {
+        throw ExpressionError("longer than " + std::to_string(limits::max_expression_chars) + " characters", 0);
+    }
     Expression e;
     e.text_ = text;
     Parser parser(e.text_);

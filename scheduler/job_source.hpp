@@ -1,6 +1,6 @@
 #pragma once
-// Where the coordinator gets its jobs. A static sweep hands out its expansion; an evolutionary
-// search (later) creates each generation from the outcomes of the last.
+// Where the coordinator gets its jobs. A static sweep hands out its expansion; an evolution
+// (scheduler/evolution/) creates each generation from the results of the last.
 #include "core/job.hpp"
 
 #include <deque>
@@ -19,6 +19,9 @@ public:
     virtual std::optional<PackedJob> next() = 0;
     // Every job handed out comes back here exactly once (done, failed, interrupted or returned).
     virtual void on_outcome(const PackedJob& job, Outcome outcome) = 0;
+    // Then each finished job's outcome with its metrics, once it is committed to the index: a
+    // source that builds on results (an evolution) never acts on one a crash could still lose.
+    virtual void on_result(const PackedJob& /*job*/, const JobOutcome& /*outcome*/) {}
     // No job will ever come any more (given the outcomes so far).
     virtual bool exhausted() const = 0;
 };

@@ -1,9 +1,11 @@
 #include "scheduler/run.hpp"
 
 #include "db/index_lock.hpp"
+#include "db/evolution_store.hpp"
 #include "db/query.hpp"
 #include "db/store.hpp"
 #include "scheduler/coordinator.hpp"
+#include "scheduler/evolution/evolution_source.hpp"
 #include "scheduler/expansion.hpp"
 
 #include <unistd.h>
@@ -122,6 +124,50 @@ void check_writable_folder(const fs::path& dir, const std::string& what) {
     if (::access(dir.c_str(), W_OK) != 0) throw std::runtime_error(dir.string() + ": " + what + " is not writable");
 }
 
+// An evolution sweep: every point is one evolution (its own shard under --shard). Exit 0 when all
+// of them have finished, 3 when stopped or held back for allocation time (a rerun continues them).
+int run_evolutions(const RunRequest& request, const SweepSpec& spec, const std::vector<PackedJob>& points,
+                   Store& store, std::int64_t sweep_id, const fs::path& db_path) {
+    std::vector<evolution::EvolutionPoint> evolutions;
+    std::size_t budget = 0;  // jobs at most, for the progress line
+    for (const PackedJob& point : points) {
+        evolutions.push_back(evolution::evolution_point(point));
+        const evolution::PopulationConfig& p = evolutions.back().config.population;
+        budget += static_cast<std::size_t>(p.n_parents + p.n_offsprings) +
+                  static_cast<std::size_t>(p.n_offsprings) * static_cast<std::size_t>(p.max_generations - 1);
+    }
+    const double timeout = request.timeout_seconds.value_or(spec.timeout_seconds.value_or(0.0));
+    std::unique_ptr<evolution::EvolutionSource> source;
+    try {
+        source = std::make_unique<evolution::EvolutionSource>(std::move(evolutions), builtin_models().find(spec.model),
+                                                              store, sweep_id, spec.name, timeout);
+    } catch (const std::exception& e) {
+        std::cerr << "error: " << e.what() << '\n';
+        return 2;
+    }
+    CoordinatorOptions options;
+    options.stop_requested = request.stop_requested;
+    if (!request.quiet) options.on_progress = progress_printer();
+    std::optional<double> remaining;
+    if (request.remaining_seconds) remaining = request.remaining_seconds();
+    RunSummary summary;
+    if (remaining) {
+        TimeBudgetSource limited(*source, store, *remaining);
+        summary = coordinate(limited, budget, *request.pool, store, sweep_id, options);
+    } else {
+        summary = coordinate(*source, budget, *request.pool, store, sweep_id, options);
+    }
+    if (!request.quiet) {
+        std::cout << format_table(evolutions_table(store, sweep_id))
+                  << "sweep " << spec.name << ": " << source->finished_count() << " of " << source->evolution_count()
+                  << " evolutions finished, " << summary.done << " fitness jobs run (" << summary.failed
+                  << " failed: -inf)\n"
+                  << "index:    " << fs::absolute(db_path).string() << "\n"
+                  << "see:      sweep_runner results " << db_path.string() << " --sweep " << spec.name << '\n';
+    }
+    return source->finished_count() == source->evolution_count() ? 0 : 3;
+}
+
 }  // namespace
 
 fs::path shard_db_path(const fs::path& db_path, int shard_index, int shard_count) {
@@ -187,8 +233,9 @@ int run_sweep(const RunRequest& request) {
         lock = std::make_unique<IndexLock>(db_path, IndexLock::Mode::fail_if_held);
         store = std::make_unique<Store>(db_path.string());
         sweep_id = store->register_sweep(spec.name, fs::absolute(request.sweep_file).string(), spec.text);
+        // An evolution sweep's points are evolutions, not jobs: its source adds the fitness jobs.
         std::int64_t retired_done = 0;
-        store->register_jobs(sweep_id, jobs, &retired_done);
+        if (!spec.evolution) store->register_jobs(sweep_id, jobs, &retired_done);
         if (retired_done > 0) {
             std::cerr << "warning: this edit retired " << retired_done << " done jobs: their results stay in the "
                       << "index but no longer show in results (check first with --dry-run; seeds derived from "
@@ -225,6 +272,12 @@ int run_sweep(const RunRequest& request) {
         return 2;
     }
 
+    if (spec.evolution) {
+        if (!request.quiet) {
+            std::cerr << "sweep " << spec.name << ": " << job_count << " evolutions; index " << db_path.string() << '\n';
+        }
+        return run_evolutions(request, spec, jobs, *store, sweep_id, db_path);
+    }
     if (!request.quiet) {
         std::cerr << "sweep " << spec.name << ": " << job_count << " jobs, " << to_run_count
                   << " to run; index " << db_path.string() << '\n';

@@ -1,10 +1,17 @@
 #include "scheduler/sweep_spec.hpp"
 
+#include "core/limits.hpp"
+
 #include <yaml-cpp/yaml.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <charconv>
-#include <fstream>
 #include <limits>
 #include <set>
 #include <sstream>
@@ -55,6 +62,74 @@ Json scalar_to_json(const YAML::Node& node) {
     }
     if (text == ".inf" || text == ".Inf") return std::numeric_limits<double>::infinity();
     if (text == "-.inf" || text == "-.Inf") return -std::numeric_limits<double>::infinity();
+    return text;
+}
+
+// yaml-cpp resolves an alias to the anchored node itself: an anchor that contains its own alias is
+// a cycle, and ten nested aliases of ten make 10^10 values for every later walk. One bounded walk
+// right after parsing refuses both before anything else looks at the tree.
+void check_yaml_bounds(const YAML::Node& node, const std::string& file, int depth, std::size_t& values) {
+    if (++values > limits::max_yaml_values) {
+        throw SweepError(at(file, node), "", "more than " + std::to_string(limits::max_yaml_values) +
+                                                 " values with aliases expanded (an alias bomb?)");
+    }
+    if (depth > limits::max_yaml_depth) {
+        throw SweepError(at(file, node), "", "nested deeper than " + std::to_string(limits::max_yaml_depth) +
+                                                 " levels (or an alias that contains itself)");
+    }
+    if (node.IsSequence()) {
+        for (const YAML::Node& item : node) check_yaml_bounds(item, file, depth + 1, values);
+    } else if (node.IsMap()) {
+        for (const auto& entry : node) {
+            check_yaml_bounds(entry.first, file, depth + 1, values);
+            check_yaml_bounds(entry.second, file, depth + 1, values);
+        }
+    }
+}
+
+// Parses a sweep or base file, within the bounds above.
+YAML::Node load_yaml(const std::string& text, const std::string& file) {
+    YAML::Node root;
+    try {
+        root = YAML::Load(text);
+    } catch (const YAML::Exception& e) {
+        throw SweepError({file, e.mark.line + 1, e.mark.column + 1}, "", "invalid YAML: " + e.msg);
+    }
+    std::size_t values = 0;
+    check_yaml_bounds(root, file, 0, values);
+    return root;
+}
+
+// The text of a sweep or base file: a regular file of at most max_sweep_file_bytes. A FIFO, device
+// or folder would block or never end (/dev/zero), so they are refused by type before reading, and
+// the FIFO is opened without blocking to find out.
+std::string read_input_file(const fs::path& path, const Location& referenced_at, const std::string& key) {
+    const auto refuse = [&](const std::string& reason) {
+        throw SweepError(referenced_at, key, "'" + path.string() + "' " + reason);
+    };
+    const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) refuse(std::string("cannot be read: ") + std::strerror(errno));
+    struct FdCloser {
+        int fd;
+        ~FdCloser() { ::close(fd); }
+    } closer{fd};
+    struct stat info {};
+    if (::fstat(fd, &info) != 0) refuse(std::string("cannot be read: ") + std::strerror(errno));
+    if (S_ISDIR(info.st_mode)) refuse("is a folder, not a file");
+    if (!S_ISREG(info.st_mode)) refuse("is not a regular file (a device, FIFO or socket)");
+    if (static_cast<std::uintmax_t>(info.st_size) > limits::max_sweep_file_bytes) {
+        refuse("is larger than " + std::to_string(limits::max_sweep_file_bytes >> 20) + " MiB");
+    }
+    std::string text(static_cast<std::size_t>(info.st_size), '\0');
+    std::size_t have = 0;
+    while (have < text.size()) {
+        const ssize_t n = ::read(fd, text.data() + have, text.size() - have);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) refuse(std::string("cannot be read: ") + std::strerror(errno));
+        if (n == 0) break;
+        have += static_cast<std::size_t>(n);
+    }
+    text.resize(have);
     return text;
 }
 
@@ -369,8 +444,9 @@ RawBlock parse_block(const YAML::Node& node, const std::string& file, const fs::
         // N runs that differ only by index, e.g. seeds derived as "base + 1 + index".
         Axis axis{section + "repeat", {}, at(file, repeat)};
         const Json count = repeat.IsScalar() ? scalar_to_json(repeat) : Json();
-        if (!count.is_number_integer() || count.get<long long>() < 1 || count.get<long long>() > 100000000) {
-            throw SweepError(axis.location, axis.name, "expected a whole number of runs from 1 to 100000000");
+        const auto most = static_cast<long long>(limits::max_jobs);
+        if (!count.is_number_integer() || count.get<long long>() < 1 || count.get<long long>() > most) {
+            throw SweepError(axis.location, axis.name, "expected a whole number of runs from 1 to " + std::to_string(most));
         }
         axis.points.resize(count.get<std::size_t>(), AxisPoint{});
         block.repeat = std::move(axis);
@@ -386,13 +462,22 @@ RawBlock parse_block(const YAML::Node& node, const std::string& file, const fs::
             try {
                 block.derive.push_back({key, Expression::parse(entry.second.Scalar()), where});
             } catch (const ExpressionError& e) {
+                // The error stays one short line however long the expression is.
+                const std::string& text = entry.second.Scalar();
                 throw SweepError(where, "derive." + key,
-                                 std::string(e.what()) + " at character " + std::to_string(e.position + 1) +
-                                     " of '" + entry.second.Scalar() + "'");
+                                 std::string(e.what()) + " at character " + std::to_string(e.position + 1) + " of '" +
+                                     (text.size() > 80 ? text.substr(0, 80) + "...": text) + "'");
             }
         }
     }
     parse_exec_keys(node, file, section, block);
+    // An evolution sweep's `evolution:` block becomes the parameter subtree `evolution`, so that
+    // grids can set `evolution.seed`; expansion takes it out before the model sees the parameters.
+    if (const YAML::Node evolution = node["evolution"]) {
+        expect_map(evolution, file, section + "evolution");
+        block.params_where["evolution"] = at(file, evolution);
+        merge_into(block.params, Json{{"evolution", to_json(evolution, file, "evolution", &block.params_where)}});
+    }
     if (const YAML::Node tags = node["tags"]) {
         expect_map(tags, file, section + "tags");
         block.tags = to_json(tags, file, "", nullptr);
@@ -411,18 +496,11 @@ struct BaseFile {
 };
 
 BaseFile load_base_file(const fs::path& path, const Location& referenced_at) {
-    std::ifstream in(path);
-    if (!in) {
-        throw SweepError(referenced_at, "base_file", "cannot read '" + path.string() + "'");
+    std::error_code ec;
+    if (fs::equivalent(path, referenced_at.file, ec)) {
+        throw SweepError(referenced_at, "base_file", "'" + path.string() + "' is the sweep file itself");
     }
-    std::stringstream text;
-    text << in.rdbuf();
-    YAML::Node root;
-    try {
-        root = YAML::Load(text.str());
-    } catch (const YAML::Exception& e) {
-        throw SweepError({path.string(), e.mark.line + 1, e.mark.column + 1}, "", "invalid YAML: " + e.msg);
-    }
+    const YAML::Node root = load_yaml(read_input_file(path, referenced_at, "base_file"), path.string());
     if (!root.IsMap()) throw SweepError({path.string(), 1, 1}, "", "a base file must be a mapping of parameters");
     check_unique_keys(root, path.string());
     BaseFile base;
@@ -515,25 +593,19 @@ std::optional<std::string> closest_match(const std::string& word, const std::vec
 }
 
 SweepSpec load_sweep(const fs::path& file) {
-    std::ifstream in(file);
-    if (!in) throw SweepError({file.string(), 0, 0}, "", "cannot read sweep file");
-    std::stringstream text;
-    text << in.rdbuf();
-    return parse_sweep(text.str(), file);
+    return parse_sweep(read_input_file(file, {file.string(), 0, 0}, ""), file);
 }
 
 SweepSpec parse_sweep(const std::string& text, const fs::path& file) {
     const std::string name = file.string();
-    YAML::Node root;
-    try {
-        root = YAML::Load(text);
-    } catch (const YAML::Exception& e) {
-        throw SweepError({name, e.mark.line + 1, e.mark.column + 1}, "", "invalid YAML: " + e.msg);
+    if (text.size() > limits::max_sweep_file_bytes) {
+        throw SweepError({name, 0, 0}, "", "larger than " + std::to_string(limits::max_sweep_file_bytes >> 20) + " MiB");
     }
+    const YAML::Node root = load_yaml(text, name);
     if (!root.IsMap()) throw SweepError({name, 1, 1}, "", "a sweep file must be a mapping");
     check_unique_keys(root, name);
     std::vector<std::string> top_keys = block_keys;
-    top_keys.insert(top_keys.end(), {"model", "blocks", "timeout"});
+    top_keys.insert(top_keys.end(), {"model", "blocks", "timeout", "evolution"});
     require_keys(root, name, "sweep", top_keys);
 
     SweepSpec spec;
@@ -544,6 +616,7 @@ SweepSpec parse_sweep(const std::string& text, const fs::path& file) {
         throw SweepError({name, 1, 1}, "name", "missing sweep name");
     }
     spec.name = sweep_name.Scalar();
+    spec.evolution = static_cast<bool>(root["evolution"]);
     spec.name_location = at(name, sweep_name);
     // The name becomes a folder under the results folder: no separators, no '..'.
     if (spec.name.find_first_of("/\\") != std::string::npos || spec.name == "." || spec.name == ".." ||
@@ -574,8 +647,8 @@ SweepSpec parse_sweep(const std::string& text, const fs::path& file) {
     }
     if (const YAML::Node timeout = root["timeout"]) {
         const Json value = timeout.IsScalar() ? scalar_to_json(timeout) : Json();
-        if (!value.is_number() || value.get<double>() <= 0) {
-            throw SweepError(at(name, timeout), "timeout", "expected a positive number of seconds");
+        if (!value.is_number() || !(value.get<double>() > 0 && value.get<double>() <= limits::max_timeout_seconds)) {
+            throw SweepError(at(name, timeout), "timeout", "expected a positive number of seconds, at most 1e7");
         }
         spec.timeout_seconds = value.get<double>();
     }

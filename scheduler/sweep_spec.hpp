@@ -70,6 +70,9 @@ struct SweepSpec {
     std::string model;
     Location model_location;
     std::optional<double> timeout_seconds;
+    // An `evolution:` block: each expanded point is one evolution (its parameter subtree
+    // `evolution`), and the model scores its rules (scheduler/evolution/).
+    bool evolution = false;
     std::vector<Block> blocks;  // at least one
 };
 

@@ -379,6 +379,17 @@ TEST(Expansion, Sha256KnownVectors) {
               "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
 }
 
+// Payload checksums stream a file in chunks: any split must give the one-shot digest.
+TEST(Expansion, Sha256StreamingEqualsOneShot) {
+    const std::string million(1000000, 'a');
+    Sha256 sha;
+    for (std::size_t at = 0; at < million.size(); at += 4093)
+        sha.update(std::string_view(million).substr(at, 4093));
+    const std::string expected = "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0";
+    EXPECT_EQ(sha.hex_digest(), expected);
+    EXPECT_EQ(sha256_hex(million), expected);
+}
+
 TEST(Cli, ExpandPrintsTheLibrarysJobsAsJsonAndTable) {
     TempDir logs;
     const fs::path quick = test::source_dir() / "sweeps" / "testing_quick.yaml";
@@ -412,6 +423,14 @@ TEST(Expansion, ClosestMatch) {
     EXPECT_EQ(closest_match("parms", names), "params");
     EXPECT_EQ(closest_match("derived", names), "derive");
     EXPECT_EQ(closest_match("completely_else", names), std::nullopt);
+}
+
+// Bug reports quote this line: it must name the program, the release and the exact build.
+TEST(Cli, VersionNamesProgramReleaseAndGitDescribe) {
+    TempDir logs;
+    const auto version = test::run_cli({"--version"}, logs.path());
+    ASSERT_EQ(version.exit_code, 0) << version.err;
+    EXPECT_EQ(version.out.rfind("sweep_runner 0.1.0 (" + build_info().version + ", ", 0), 0u) << version.out;
 }
 
 }  // namespace

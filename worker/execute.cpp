@@ -43,8 +43,9 @@ JobOutcome execute_job(const PackedJob& packed, const std::filesystem::path& out
                 throw std::runtime_error("metric '" + name + "' is NaN");
             }
         }
-        // A result with neither metrics nor arrays has nothing to store (no-op jobs).
-        if (!result.metrics.empty() || !result.arrays.empty()) {
+        // A result with neither metrics nor arrays has nothing to store (no-op jobs); a metrics-only
+        // model's metrics travel to the index alone.
+        if (!model->info().metrics_only && (!result.metrics.empty() || !result.arrays.empty())) {
             const auto path = std::filesystem::absolute(payload_path(out_dir, job));
             outcome.payload_sha256 = write_payload(path, job, result);
             outcome.payload_path = path.string();

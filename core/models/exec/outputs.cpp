@@ -1,5 +1,7 @@
 #include "core/models/exec/outputs.hpp"
 
+#include "core/limits.hpp"
+
 #include "core/params.hpp"
 
 #include <hdf5.h>
@@ -33,6 +35,12 @@ void add_array(Result& result, const std::string& name, Array array, const std::
 std::string read_file(const fs::path& path) {
     std::ifstream in(path, std::ios::binary);
     if (!in) throw std::runtime_error(path.string() + ": cannot read");
+    // Untrusted output is read whole: a runaway program's file must not exhaust memory.
+    std::error_code ec;
+    if (const auto size = fs::file_size(path, ec); !ec && size > limits::max_json_bytes) {
+        throw std::runtime_error(path.string() + ": larger than " + std::to_string(limits::max_json_bytes >> 30) +
+                                 " GiB, the most a result file may be");
+    }
     std::ostringstream s;
     s << in.rdbuf();
     return s.str();
@@ -366,7 +374,16 @@ Array parse_npy(const std::string& b, const std::string& label) {
 void read_json_result(const std::string& text, const std::string& label, Result& result) {
     Json root;
     try {
-        root = Json::parse(quote_non_finite(text));
+        // Every walk over the result recurses per level: a program writing 30,000 nested lists would
+        // overflow the stack and take the whole runner down, so nesting is refused while parsing.
+        bool too_deep = false;
+        root = Json::parse(quote_non_finite(text), [&](int depth, Json::parse_event_t, Json&) {
+            if (depth > limits::max_json_depth) too_deep = true;
+            return !too_deep;
+        });
+        if (too_deep) {
+            fail(label, "JSON nested deeper than " + std::to_string(limits::max_json_depth) + " levels");
+        }
     } catch (const Json::parse_error& e) {
         fail(label, std::string("malformed JSON: ") + e.what());
     }

@@ -41,39 +41,6 @@ bool psp_memory_suffices(int t_ref, double tau_syn) {
     return psp_end_offset(tau_syn) - 1 <= static_cast<std::int64_t>(kPspMemory) * (t_ref + 1);
 }
 
-void simulate_time_stepped(const Matrix& w, const Vector& b, int t_ref, double tau_syn,
-                           std::int64_t duration, Rng& rng, SpikeStatistics& stats) {
-    const int dim = static_cast<int>(b.size());
-    const double log_t_ref = std::log(static_cast<double>(t_ref));
-    // last[i * kPspMemory + k]: neuron i's last spikes, newest at the end.
-    std::vector<double> last(static_cast<std::size_t>(dim) * kPspMemory,
-                             -std::numeric_limits<double>::infinity());
-    Vector psp(dim);
-    Vector prob(dim);
-    for (std::int64_t t = 0; t < duration; ++t) {
-        const auto now = static_cast<double>(t);
-        for (int i = 0; i < dim; ++i) {
-            int count = 0;
-            for (int k = 0; k < kPspMemory; ++k) {
-                const double dt = now - last[static_cast<std::size_t>(i) * kPspMemory + k];
-                if (dt > 0.0 && dt < tau_syn) ++count;
-            }
-            psp[i] = count;
-        }
-        const Vector u = b + w * psp;
-        for (int i = 0; i < dim; ++i) prob[i] = 1.0 / (1.0 + std::exp(-(u[i] - log_t_ref)));
-        for (int i = 0; i < dim; ++i) {
-            const double draw = rng.uniform();
-            double* mine = &last[static_cast<std::size_t>(i) * kPspMemory];
-            if (draw < prob[i] && mine[kPspMemory - 1] < now - t_ref) {
-                stats.add_spike(t, i);
-                for (int k = 0; k + 1 < kPspMemory; ++k) mine[k] = mine[k + 1];
-                mine[kPspMemory - 1] = now;
-            }
-        }
-    }
-}
-
 constexpr EventDrivenSampler::RowLayout EventDrivenSampler::RowLayout::for_slots(std::size_t slots) {
     RowLayout layout{};
     layout.slots = slots;

@@ -24,6 +24,7 @@
 #include "core/models/ssn/types.hpp"
 #include "core/rng.hpp"
 
+#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <vector>
@@ -43,8 +44,42 @@ std::int64_t psp_end_offset(double tau_syn);
 // inside the PSP window (the only regime both implementations support).
 bool psp_memory_suffices(int t_ref, double tau_syn);
 
+// Generic over the uniform source (anything with uniform() in [0, 1): our Rng, or model eisys's
+// port of numpy's legacy generator, which makes the reference's seeded runs reproducible) and
+// over the spike sink (anything with add_spike(t, neuron), called in emission order).
+template <class Generator, class Sink>
 void simulate_time_stepped(const Matrix& w, const Vector& b, int t_ref, double tau_syn,
-                           std::int64_t duration, Rng& rng, SpikeStatistics& stats);
+                           std::int64_t duration, Generator& rng, Sink& sink) {
+    const int dim = static_cast<int>(b.size());
+    const double log_t_ref = std::log(static_cast<double>(t_ref));
+    // last[i * kPspMemory + k]: neuron i's last spikes, newest at the end.
+    std::vector<double> last(static_cast<std::size_t>(dim) * kPspMemory,
+                             -std::numeric_limits<double>::infinity());
+    Vector psp(dim);
+    Vector prob(dim);
+    for (std::int64_t t = 0; t < duration; ++t) {
+        const auto now = static_cast<double>(t);
+        for (int i = 0; i < dim; ++i) {
+            int count = 0;
+            for (int k = 0; k < kPspMemory; ++k) {
+                const double dt = now - last[static_cast<std::size_t>(i) * kPspMemory + k];
+                if (dt > 0.0 && dt < tau_syn) ++count;
+            }
+            psp[i] = count;
+        }
+        const Vector u = b + w * psp;
+        for (int i = 0; i < dim; ++i) prob[i] = 1.0 / (1.0 + std::exp(-(u[i] - log_t_ref)));
+        for (int i = 0; i < dim; ++i) {
+            const double draw = rng.uniform();
+            double* mine = &last[static_cast<std::size_t>(i) * kPspMemory];
+            if (draw < prob[i] && mine[kPspMemory - 1] < now - t_ref) {
+                sink.add_spike(t, i);
+                for (int k = 0; k + 1 < kPspMemory; ++k) mine[k] = mine[k + 1];
+                mine[kPspMemory - 1] = now;
+            }
+        }
+    }
+}
 
 class EventDrivenSampler {
 public:

@@ -223,7 +223,7 @@ double testing_arith_noise(long long seed) {
 std::vector<ModelPtr> make_testing_models() {
     return {std::make_shared<ArithModel>(), std::make_shared<FailModel>(),
             std::make_shared<SleepModel>(), std::make_shared<NoopModel>(),
-            std::make_shared<CounterModel>()};
+            std::make_shared<CounterModel>(), make_testing_symreg_model()};
 }
 
 }  // namespace sr

@@ -1,0 +1,10 @@
+#pragma once
+// Models of e2l-cgp-snn's fitness simulations ("Evolving to learn", Jordan et al. 2020):
+// e2l.correlation (Fig. 5). docs/e2l.md.
+#include "core/model.hpp"
+
+namespace sr {
+
+ModelPtr make_e2l_correlation_model();
+
+}  // namespace sr
