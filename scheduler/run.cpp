@@ -241,7 +241,13 @@ int run_sweep(const RunRequest& request) {
         store = std::make_unique<Store>(db_path.string());
         sweep_id = store->register_sweep(spec.name, fs::absolute(request.sweep_file).string(), spec.text);
         // An evolution sweep's points are evolutions, not jobs: its source adds the fitness jobs.
-        if (!spec.evolution) store->register_jobs(sweep_id, jobs);
+        std::int64_t retired_done = 0;
+        if (!spec.evolution) store->register_jobs(sweep_id, jobs, &retired_done);
+        if (retired_done > 0) {
+            std::cerr << "warning: this edit retired " << retired_done << " done jobs: their results stay in the "
+                      << "index but no longer show in results (check first with --dry-run; seeds derived from "
+                      << "`index` shift when a value is inserted: derive them from a seed axis instead)\n";
+        }
         store->reset_running(sweep_id);
         // The index's state of each job, found by key, and the jobs not to run removed in place:
         // for a large sweep the jobs are most of the memory used, and a map holding copies of their
