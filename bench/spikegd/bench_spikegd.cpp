@@ -68,6 +68,7 @@ int main(int argc, char** argv) {
     }
 
     sg::RnnConfig c;  // the reference's RNN: seed 7, N = 10, K = 500
+    c.neuron.rule = sg::GradientRule::reference;  // the models' default
     const auto task = sg::make_rnn_task(c);
     // A trained-looking state: the parameters after 300 trials (the network spikes by then).
     sg::RnnConfig warm = c;
@@ -90,7 +91,8 @@ int main(int argc, char** argv) {
     std::printf("RNN training, %d trials: %.2f s CPU (goal < 10 s; %.0f us per trial incl. the optimizer), final loss %.3g\n",
                 c.Ntrial + 1, t_rnn, t_rnn / (c.Ntrial + 1) * 1e6, run.loss.back());
 
-    const sg::SingleConfig s;
+    sg::SingleConfig s;
+    s.neuron.rule = sg::GradientRule::reference;
     const double t1 = thread_cpu_seconds();
     const auto srun = sg::train_single(s);
     const double t_single = thread_cpu_seconds() - t1;
