@@ -17,6 +17,7 @@
 
 #include <cmath>
 #include <csignal>
+#include <unistd.h>
 #include <cstdlib>
 #include <iostream>
 #include <sstream>
@@ -26,7 +27,12 @@ namespace {
 
 std::atomic<bool> g_stop{false};
 
-extern "C" void on_stop_signal(int) { g_stop.store(true); }
+// The first SIGINT/SIGTERM asks for a clean stop: running jobs checkpoint, outcomes are committed.
+// A second one, for when that takes too long, ends the process at once; the index stays consistent
+// (every write is a transaction) and the next run sets the jobs left running back to pending.
+extern "C" void on_stop_signal(int signal) {
+    if (g_stop.exchange(true)) ::_exit(128 + signal);
+}
 
 void install_stop_handlers() {
     struct sigaction action {};
@@ -57,10 +63,22 @@ std::string shape_text(const std::vector<std::size_t>& shape) {
     return s + (shape.size() == 1 ? ",)" : ")");
 }
 
-int cmd_expand(const std::string& sweep_file, const std::string& format) {
+// The warning when an edit hides done results: they stay in the index but leave `results`.
+void warn_retiring(const sr::EditPlan& plan) {
+    if (plan.retire_done == 0) return;
+    std::cerr << "warning: this edit retires " << plan.retire_done << " done jobs: their results stay in the index "
+              << "but no longer show in results. Inserting a value shifts `index`, and every seed derived from it "
+              << "(derive from a seed axis instead; see README, Sweep files)\n";
+}
+
+// expand: the jobs as a table (varying parameters as columns) or JSON; with an index, what a run
+// would do to it. run --dry-run is the same against the index the run would use.
+int cmd_expand(const std::string& sweep_file, const std::string& format, const std::string& db) {
     try {
         const sr::SweepSpec spec = sr::load_sweep(sweep_file);
         const std::vector<sr::Job> jobs = sr::expand(spec, sr::builtin_models());
+        double cost = 0;
+        for (const sr::Job& j : jobs) cost += j.cost;
         if (format == "json") {
             sr::Json out = sr::Json::array();
             for (const sr::Job& j : jobs) {
@@ -68,14 +86,22 @@ int cmd_expand(const std::string& sweep_file, const std::string& format) {
                                {"cost", j.cost}, {"tags", j.tags}, {"params", j.params}});
             }
             std::cout << out.dump(1) << '\n';
-            return 0;
+        } else {
+            std::cout << sr::format_table(sr::job_table(jobs)) << jobs.size() << " jobs, estimated cost " << cost
+                      << " s\n";
         }
-        sr::ResultsTable table;
-        table.columns = {"block", "index", "key", "cost", "tags", "params"};
-        for (const sr::Job& j : jobs) {
-            table.rows.push_back({j.block, j.index, j.key, j.cost, j.tags.dump(), j.params.dump()});
+        if (db.empty()) return 0;
+        std::vector<std::string_view> keys;
+        for (const sr::Job& j : jobs) keys.push_back(j.key);
+        sr::EditPlan plan;
+        if (std::filesystem::exists(db)) {
+            sr::Store store(db, /*read_only=*/true);
+            plan = sr::plan_edit(store, spec.name, keys);
+        } else {
+            plan.new_jobs = static_cast<std::int64_t>(keys.size());
         }
-        std::cout << sr::format_table(table) << jobs.size() << " jobs\n";
+        std::cerr << "against " << db << ": " << sr::describe(plan) << '\n';
+        warn_retiring(plan);
         return 0;
     } catch (const sr::SweepError& e) {
         return fail(e.what());
@@ -159,12 +185,12 @@ int cmd_status(const std::string& db) {
 int cmd_results(const std::string& db, sr::ResultsQuery query, const std::string& format) {
     auto store = open_existing(db);
     // An evolution sweep shows its champion per generation unless the query asks for jobs.
-    const auto sweep_id = query.sweep.empty() ? std::nullopt : store->find_sweep(query.sweep);
+    const std::int64_t sweep_id = query.sweep.empty() ? 0 : store->find_sweep(query.sweep).value_or(0);  // ids start at 1
     const bool plain = query.where.empty() && query.columns.empty() && query.sort.empty() && !query.limit &&
                        query.group_by.empty();
-    const bool champions = sweep_id && plain && sr::has_evolutions(*store, *sweep_id);
+    const bool champions = sweep_id != 0 && plain && sr::has_evolutions(*store, sweep_id);
     const sr::ResultsTable table =
-        champions ? sr::champions_table(*store, *sweep_id) : sr::query_results(*store, query);
+        champions ? sr::champions_table(*store, sweep_id) : sr::query_results(*store, query);
     if (format == "csv") std::cout << sr::format_csv(table);
     else if (format == "json") std::cout << sr::format_json(table);
     else std::cout << sr::format_table(table);
@@ -271,6 +297,8 @@ int main(int argc, char** argv) {
     run_cmd->add_option("--timeout", timeout, "per-job timeout in seconds (overrides the sweep's)")
         ->check(timeout_check);
     run_cmd->add_flag("-q,--quiet", run.quiet, "no progress or summary");
+    bool dry_run = false;
+    run_cmd->add_flag("--dry-run", dry_run, "run nothing: print the jobs and what a run would do to the index");
     std::string shard;
     run_cmd->add_option("--shard", shard, "run only shard i of M (i/M: jobs at positions i mod M) into DB.shard-i-of-M.db")
         ->check([](const std::string& text) -> std::string {
@@ -326,10 +354,11 @@ int main(int argc, char** argv) {
     merge_cmd->add_option("--db", merge_db, "SQLite index (default: OUT/index.db)");
     merge_cmd->add_option("--out", merge_out, "results folder")->capture_default_str();
 
-    std::string expand_file, expand_format = "table";
+    std::string expand_file, expand_format = "table", expand_db;
     auto* expand_cmd = app.add_subcommand("expand", "print a sweep's jobs without running anything");
     expand_cmd->add_option("sweep", expand_file, "sweep file")->required();
     expand_cmd->add_option("--format", expand_format)->check(CLI::IsMember({"table", "json"}));
+    expand_cmd->add_option("--db", expand_db, "also say what a run would do to this index: new, done, failed, retired");
 
     auto* models_cmd = app.add_subcommand("models", "list models and their parameters");
 
@@ -375,6 +404,9 @@ int main(int argc, char** argv) {
     }
 
     try {
+        if (*run_cmd && dry_run) {
+            return cmd_expand(run.sweep_file.string(), "table", sr::index_path(out, db).string());
+        }
         if (*run_cmd) {
             install_stop_handlers();
             run.out_dir = out;
@@ -398,7 +430,7 @@ int main(int argc, char** argv) {
             return sr::slurm::submit(submit);
         }
         if (*merge_cmd) return sr::slurm::merge(merge_sweep, merge_db, merge_out);
-        if (*expand_cmd) return cmd_expand(expand_file, expand_format);
+        if (*expand_cmd) return cmd_expand(expand_file, expand_format, expand_db);
         if (*models_cmd) return cmd_models();
         if (*status_cmd) return cmd_status(read_db);
         if (*results_cmd) {

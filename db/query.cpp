@@ -640,6 +640,76 @@ std::vector<FailureGroup> failure_groups(Store& store, std::int64_t sweep_id) {
     return groups;
 }
 
+ResultsTable job_table(const std::vector<Job>& jobs) {
+    std::vector<std::map<std::string, Json>> flat(jobs.size());
+    std::map<std::string, std::set<std::string>> values;
+    std::set<std::string> tag_names;
+    for (std::size_t i = 0; i < jobs.size(); ++i) {
+        flatten(jobs[i].params, "", flat[i]);
+        for (const auto& [k, v] : flat[i]) values[k].insert(v.dump());
+        for (const auto& [k, v] : jobs[i].tags.items()) tag_names.insert(k);
+    }
+    ResultsTable table;
+    const bool blocks = std::any_of(jobs.begin(), jobs.end(), [](const Job& j) { return !j.block.empty(); });
+    if (blocks) table.columns.push_back("block");
+    table.columns.insert(table.columns.end(), {"index", "key", "cost"});
+    std::vector<std::string> varying;
+    for (const auto& [name, distinct] : values) {
+        if (distinct.size() > 1) varying.push_back(name);
+    }
+    table.columns.insert(table.columns.end(), varying.begin(), varying.end());
+    for (const std::string& t : tag_names) table.columns.push_back("tag." + t);
+    for (std::size_t i = 0; i < jobs.size(); ++i) {
+        const Job& j = jobs[i];
+        std::vector<Json> row;
+        if (blocks) row.push_back(j.block);
+        row.insert(row.end(), {j.index, j.key, j.cost});
+        for (const std::string& name : varying) {
+            const auto it = flat[i].find(name);
+            row.push_back(it == flat[i].end() ? Json() : it->second);
+        }
+        for (const std::string& t : tag_names) row.push_back(j.tags.contains(t) ? j.tags[t] : Json());
+        table.rows.push_back(std::move(row));
+    }
+    return table;
+}
+
+EditPlan plan_edit(Store& store, const std::string& sweep, const std::vector<std::string_view>& keys) {
+    EditPlan plan;
+    const auto sweep_id = store.find_sweep(sweep);
+    if (!sweep_id) {
+        plan.new_jobs = static_cast<std::int64_t>(keys.size());
+        return plan;
+    }
+    std::unordered_map<std::string, std::pair<std::string, bool>> rows;  // key -> status, retired
+    auto select = store.connection().prepare("SELECT key, status, retired FROM jobs WHERE sweep_id = ?");
+    select.bind(1, *sweep_id);
+    while (select.step()) rows.emplace(select.get_text(0), std::make_pair(select.get_text(1), select.get_int(2) != 0));
+    for (const std::string_view key : keys) {
+        const auto it = rows.find(std::string(key));
+        if (it == rows.end()) {
+            ++plan.new_jobs;
+        } else {
+            const std::string& status = it->second.first;
+            (status == "done" ? plan.done : status == "failed" ? plan.failed : plan.pending) += 1;
+            it->second.second = true;  // accounted for: not retired by this edit
+        }
+    }
+    for (const auto& [key, row] : rows) {
+        if (row.second) continue;  // in the new expansion, or retired already
+        (row.first == "done" ? plan.retire_done : plan.retire_other) += 1;
+    }
+    return plan;
+}
+
+std::string describe(const EditPlan& plan) {
+    std::string text = std::to_string(plan.new_jobs) + " new, " + std::to_string(plan.done) + " done, " +
+                       std::to_string(plan.failed) + " failed, " + std::to_string(plan.pending) + " pending; " +
+                       std::to_string(plan.retire_done) + " done jobs would be retired";
+    if (plan.retire_other > 0) text += " (and " + std::to_string(plan.retire_other) + " not done)";
+    return text;
+}
+
 std::string format_table(const ResultsTable& table) {
     std::vector<std::size_t> widths(table.columns.size());
     std::vector<std::vector<std::string>> cells;

@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace sr {
@@ -68,6 +69,20 @@ struct FailureGroup {
     Json example_params;
 };
 std::vector<FailureGroup> failure_groups(Store& store, std::int64_t sweep_id);
+
+// An expansion as a table: [block,] index, key, cost, the parameters that vary, tag.<name>.
+ResultsTable job_table(const std::vector<Job>& jobs);
+
+// What running an edited sweep file would do to the index: how many of its jobs are new, done,
+// failed or pending there, and how many of the sweep's current rows would be retired (left out by
+// the edit: kept but hidden). A sweep the index does not hold has only new jobs.
+struct EditPlan {
+    std::int64_t new_jobs = 0, done = 0, failed = 0, pending = 0;
+    std::int64_t retire_done = 0, retire_other = 0;
+};
+EditPlan plan_edit(Store& store, const std::string& sweep, const std::vector<std::string_view>& keys);
+// "N new, M done, K failed, P pending; R done jobs would be retired" (and the rest retired).
+std::string describe(const EditPlan& plan);
 
 // Non-finite reals stay recognisable in every format: inf, -inf and nan (JSON: those strings).
 std::string format_table(const ResultsTable& table);

@@ -121,6 +121,10 @@ Store::Store(const std::string& path, bool read_only)
     : db_(path, true, read_only), folder_(fs::absolute(path).lexically_normal().parent_path()) {
     if (read_only) return;
     db_.exec("PRAGMA journal_mode=WAL");
+    // A reader holding a transaction open (a notebook iterating over a cursor) keeps the WAL from
+    // being reset, so it grows for as long; once the reader lets go, the next checkpoint resets it
+    // and this truncates the file back to 64 MiB instead of leaving it at its largest size.
+    db_.exec("PRAGMA journal_size_limit=67108864");
     // FULL: a committed `done` survives power loss, not only a crash of this process.
     db_.exec("PRAGMA synchronous=FULL");
     db_.exec("PRAGMA foreign_keys=ON");
@@ -228,10 +232,13 @@ std::int64_t Store::register_sweep(const std::string& name, const std::string& s
     return id;
 }
 
-std::int64_t Store::register_jobs(std::int64_t sweep_id, const std::vector<PackedJob>& jobs) {
+std::int64_t Store::register_jobs(std::int64_t sweep_id, const std::vector<PackedJob>& jobs,
+                                  std::int64_t* retired_done) {
     const UncheckedWrites unchecked(db_);
     sql::Transaction tx(db_);
-    db_.prepare("UPDATE jobs SET retired = 1 WHERE sweep_id = ?").bind(1, sweep_id).run();
+    // 2 marks the rows current until now; those the jobs do not bring back are the ones retired here.
+    db_.prepare("UPDATE jobs SET retired = CASE retired WHEN 0 THEN 2 ELSE 1 END WHERE sweep_id = ?")
+        .bind(1, sweep_id).run();
     auto insert = db_.prepare(R"sql(
         INSERT INTO jobs(sweep_id, idx, block, key, model, model_version, params, tags, cost)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -254,6 +261,12 @@ std::int64_t Store::register_jobs(std::int64_t sweep_id, const std::vector<Packe
     auto count = db_.prepare("SELECT count(*) FROM jobs WHERE sweep_id = ?");
     count.bind(1, sweep_id).step();
     const std::int64_t added = count.get_int(0) - before;
+    if (retired_done) {
+        auto done = db_.prepare("SELECT count(*) FROM jobs WHERE sweep_id = ? AND retired = 2 AND status = 'done'");
+        done.bind(1, sweep_id).step();
+        *retired_done = done.get_int(0);
+    }
+    db_.prepare("UPDATE jobs SET retired = 1 WHERE sweep_id = ? AND retired = 2").bind(1, sweep_id).run();
     tx.commit();
     return added;
 }

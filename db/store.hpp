@@ -44,8 +44,10 @@ public:
     std::int64_t register_sweep(const std::string& name, const std::string& spec_path,
                                 const std::string& spec_text);
     // Adds jobs not yet in the index; marks jobs that left the spec as retired (kept, not run).
-    // Returns how many were added.
-    std::int64_t register_jobs(std::int64_t sweep_id, const std::vector<PackedJob>& jobs);
+    // Returns how many were added; `retired_done` (if given) receives how many done jobs this call
+    // retired (an edit that hides results, which `run` warns about).
+    std::int64_t register_jobs(std::int64_t sweep_id, const std::vector<PackedJob>& jobs,
+                               std::int64_t* retired_done = nullptr);
     // After a crash: jobs left `running` go back to `pending`. Returns how many.
     std::int64_t reset_running(std::int64_t sweep_id);
     std::map<std::string, JobState> job_states(std::int64_t sweep_id);

@@ -177,5 +177,34 @@ TEST_F(Workflow, StatusSeesAStaleRunningRow) {
               "them): the next run redoes them\n");
 }
 
+// Inserting a value shifts `index`, and seeds derived from it: a dry run says which done jobs an
+// edit would retire, before anything runs; seeds from a seed axis survive the same edit.
+TEST_F(Workflow, EditDryRunRun) {
+    test::write_text(work / "quick.yaml", quick_sweep);
+    ASSERT_EQ(cli({"quick.yaml", "-q"}).exit_code, 0);
+    std::string edited = quick_sweep;
+    edited.replace(edited.find("[0, 0.03"), 8, "[0, 0.01, 0.03");
+    test::write_text(work / "quick.yaml", edited);
+    const auto dry = cli({"run", "quick.yaml", "--dry-run"});
+    ASSERT_EQ(dry.exit_code, 0) << dry.err;
+    EXPECT_NE(dry.out.find("8 jobs, estimated cost"), std::string::npos) << dry.out;
+    EXPECT_EQ(test::split_lines(dry.out).front(), "index  key           cost  seed  x     y") << dry.out;
+    const auto lines = test::split_lines(dry.err);
+    ASSERT_EQ(lines.size(), 2u) << dry.err;
+    EXPECT_EQ(lines[0], "against results/index.db: 6 new, 2 done, 0 failed, 0 pending; 4 done jobs would be retired");
+    EXPECT_EQ(lines[1].rfind("warning: this edit retires 4 done jobs", 0), 0u) << lines[1];
+    EXPECT_EQ(cli({"status"}).out, "quick: 6 done, 0 failed, 0 running, 0 pending\n") << "a dry run changes nothing";
+    const auto ran = cli({"quick.yaml", "-q"});
+    EXPECT_NE(ran.err.find("warning: this edit retired 4 done jobs"), std::string::npos) << ran.err;
+    EXPECT_EQ(cli({"status"}).out, "quick: 8 done, 0 failed, 0 running, 0 pending (4 retired)\n");
+
+    // The seed as an axis of its own: the same insertion keeps every done job.
+    test::write_text(work / "axis.yaml", "name: axis\nmodel: testing.arith\ngrid:\n  x: [0, 0.5]\n  seed: [7, 8]\n");
+    ASSERT_EQ(cli({"axis.yaml", "-q"}).exit_code, 0);
+    test::write_text(work / "axis.yaml", "name: axis\nmodel: testing.arith\ngrid:\n  x: [0, 0.25, 0.5]\n  seed: [7, 8]\n");
+    const auto axis = cli({"expand", "axis.yaml", "--db", "results/index.db"});
+    EXPECT_EQ(axis.err, "against results/index.db: 2 new, 4 done, 0 failed, 0 pending; 0 done jobs would be retired\n");
+}
+
 }  // namespace
 }  // namespace sr
