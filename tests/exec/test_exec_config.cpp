@@ -104,7 +104,7 @@ TEST(ExecConfig, Refusals) {
     EXPECT_EQ(error_of(head + "command: [prog]\nparams: {exec: {comand: [x]}}\n"),
               "t.yaml:4:17: exec.comand: unknown parameter of model 'exec' (did you mean 'exec.command'?)");
     EXPECT_EQ(error_of(head + "command: [prog]\ntimeout: -1\n"),
-              "t.yaml:4:10: timeout: expected a positive number of seconds");
+              "t.yaml:4:10: timeout: expected a positive number of seconds, at most 1e7");
 }
 
 TEST(ExecConfig, NothingEscapesTheResultsFolder) {
