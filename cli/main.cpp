@@ -18,6 +18,7 @@
 
 #include <cmath>
 #include <csignal>
+#include <unistd.h>
 #include <cstdlib>
 #include <iostream>
 #include <sstream>
@@ -27,7 +28,12 @@ namespace {
 
 std::atomic<bool> g_stop{false};
 
-extern "C" void on_stop_signal(int) { g_stop.store(true); }
+// The first SIGINT/SIGTERM asks for a clean stop: running jobs checkpoint, outcomes are committed.
+// A second one, for when that takes too long, ends the process at once; the index stays consistent
+// (every write is a transaction) and the next run sets the jobs left running back to pending.
+extern "C" void on_stop_signal(int signal) {
+    if (g_stop.exchange(true)) ::_exit(128 + signal);
+}
 
 void install_stop_handlers() {
     struct sigaction action {};
@@ -184,12 +190,12 @@ int cmd_status(const std::string& db) {
 int cmd_results(const std::string& db, sr::ResultsQuery query, const std::string& format) {
     auto store = open_existing(db);
     // An evolution sweep shows its champion per generation unless the query asks for jobs.
-    const auto sweep_id = query.sweep.empty() ? std::nullopt : store->find_sweep(query.sweep);
+    const std::int64_t sweep_id = query.sweep.empty() ? 0 : store->find_sweep(query.sweep).value_or(0);  // ids start at 1
     const bool plain = query.where.empty() && query.columns.empty() && query.sort.empty() && !query.limit &&
                        query.group_by.empty();
-    const bool champions = sweep_id && plain && sr::has_evolutions(*store, *sweep_id);
+    const bool champions = sweep_id != 0 && plain && sr::has_evolutions(*store, sweep_id);
     const sr::ResultsTable table =
-        champions ? sr::champions_table(*store, *sweep_id) : sr::query_results(*store, query);
+        champions ? sr::champions_table(*store, sweep_id) : sr::query_results(*store, query);
     if (format == "csv") std::cout << sr::format_csv(table);
     else if (format == "json") std::cout << sr::format_json(table);
     else std::cout << sr::format_table(table);

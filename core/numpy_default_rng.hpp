@@ -43,7 +43,8 @@ private:
         return {a.hi + b.hi + (lo < a.lo ? 1U : 0U), lo};
     }
     static Uint128 multiply(Uint128 a, Uint128 b) {
-        const unsigned __int128 low = static_cast<unsigned __int128>(a.lo) * b.lo;
+        __extension__ using U128 = unsigned __int128;  // GCC and Clang; full 64 x 64 products
+        const U128 low = static_cast<U128>(a.lo) * b.lo;
         const std::uint64_t hi = static_cast<std::uint64_t>(low >> 64) + a.hi * b.lo + a.lo * b.hi;
         return {hi, static_cast<std::uint64_t>(low)};
     }

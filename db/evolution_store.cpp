@@ -119,7 +119,7 @@ void EvolutionStore::record_generation(std::int64_t evolution_id, const Generati
 std::optional<StoredResult> EvolutionStore::find_result(std::int64_t sweep_id, const std::string& key,
                                                         const std::string& metric) {
     auto select = store_.connection().prepare(R"sql(
-        SELECT j.status, m.value, CASE WHEN j.sweep_id = ?3 THEN j.tags ELSE '' END
+        SELECT j.status, m.value, CASE WHEN j.sweep_id = ?3 THEN j.tags ELSE '' END, coalesce(j.error, '')
         FROM jobs j LEFT JOIN metrics m ON m.job_id = j.id AND m.name = ?2
         WHERE j.key = ?1 AND j.status IN ('done', 'failed')
         ORDER BY j.sweep_id = ?3 DESC, j.status = 'done' DESC LIMIT 1)sql");
@@ -129,6 +129,7 @@ std::optional<StoredResult> EvolutionStore::find_result(std::int64_t sweep_id, c
     result.done = select.get_text(0) == "done";
     if (!select.is_null(1)) result.value = select.get_double(1);
     result.tags = select.get_text(2);
+    result.error = select.get_text(3);
     return result;
 }
 

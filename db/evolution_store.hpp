@@ -56,6 +56,7 @@ struct StoredResult {
     bool done = false;            // else failed
     std::optional<double> value;  // the metric asked for, when present
     std::string tags;             // the job's tags in the sweep asked about ("" elsewhere)
+    std::string error;            // a failed job's reason
 };
 
 class EvolutionStore {

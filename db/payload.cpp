@@ -3,9 +3,12 @@
 #include <hdf5.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
+#include <memory>
 #include <stdexcept>
+#include <utility>
 #include <unistd.h>
 
 #include "core/sha256.hpp"
@@ -91,44 +94,130 @@ void fsync_path(const fs::path& path, int flags) {
     if (rc != 0) throw std::runtime_error(path.string() + ": fsync failed: " + std::strerror(saved));
 }
 
-void write_file(const fs::path& path, const Job& job, const Result& result) {
-    const std::string where = path.string();
-    Handle file(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose,
-                where + ": cannot create HDF5 file");
-    write_string_attribute(file, "key", job.key, where);
-    write_string_attribute(file, "sweep", job.sweep, where);
-    write_string_attribute(file, "model", job.model, where);
-    write_int_attribute(file, "model_version", job.model_version, where);
-    write_int_attribute(file, "index", job.index, where);
-    write_string_attribute(file, "params_json", job.params.dump(), where);
-    write_string_attribute(file, "tags_json", job.tags.dump(), where);
-    write_string_attribute(file, "binary_version", build_info().version, where);
-    {
-        Handle params(H5Gcreate2(file, "params", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose,
-                      where + ": group params");
-        write_param_attributes(params, job.params, "", where);
-        Handle metrics(H5Gcreate2(file, "metrics", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose,
-                       where + ": group metrics");
-        for (const auto& [name, value] : result.metrics) write_double_attribute(metrics, name, value, where);
-    }
-    for (const auto& [name, array] : result.arrays) {
-        std::vector<hsize_t> dims(array.shape.begin(), array.shape.end());
-        Handle space(dims.empty() ? H5Screate(H5S_SCALAR)
-                                  : H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr),
-                     H5Sclose, where + ": dataspace for " + name);
-        const bool real = array.is_real();
-        Handle dataset(H5Dcreate2(file, name.c_str(), real ? H5T_IEEE_F64LE : H5T_STD_I64LE, space,
-                                  H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-                       H5Dclose, where + ": dataset " + name);
-        const void* data = real ? static_cast<const void*>(array.reals().data())
-                                : static_cast<const void*>(array.ints().data());
-        if (array.size() > 0) {
-            check(H5Dwrite(dataset, real ? H5T_NATIVE_DOUBLE : H5T_NATIVE_INT64, H5S_ALL, H5S_ALL,
-                           H5P_DEFAULT, data),
-                  where + ": write dataset " + name);
+// Texts longer than this go to dense attribute storage: compact storage holds at most 64 kB per
+// object header, and a 12,000-element parameter list failed every such job after it had run.
+constexpr std::size_t compact_attribute_bytes = 60'000;
+
+bool has_long_text(const Json& node) {
+    if (node.is_string()) return node.get_ref<const std::string&>().size() > compact_attribute_bytes;
+    if (node.is_object()) {
+        for (const auto& [key, value] : node.items()) {
+            if (has_long_text(value)) return true;
         }
     }
-    check(H5Fflush(file, H5F_SCOPE_GLOBAL), where + ": flush");
+    return false;
+}
+
+// The core driver hands its buffer to these callbacks; the one it frees when the file closes is the
+// finished file, kept here instead (per thread: worker threads write payloads at the same time).
+// H5Fget_file_image() before closing is not enough: the 1.8 format's superblock checksum is only
+// right once the file is closed.
+thread_local void* t_closed_image = nullptr;
+
+void* image_malloc(std::size_t size, H5FD_file_image_op_t, void*) { return std::malloc(size); }
+void* image_memcpy(void* dest, const void* src, std::size_t size, H5FD_file_image_op_t, void*) {
+    return std::memcpy(dest, src, size);
+}
+void* image_realloc(void* ptr, std::size_t size, H5FD_file_image_op_t, void*) { return std::realloc(ptr, size); }
+herr_t image_free(void* ptr, H5FD_file_image_op_t op, void*) {
+    if (op == H5FD_FILE_IMAGE_OP_FILE_CLOSE) t_closed_image = ptr;
+    else std::free(ptr);
+    return 0;
+}
+
+// The whole file built in memory (HDF5's core driver, no backing store): all disk I/O is then one
+// write() whose errno says what went wrong (a full disk rather than "write dataset series"), and a
+// failed write leaves no half-closed HDF5 file for the library to complain about at exit.
+std::string file_image(const fs::path& path, const Job& job, const Result& result) {
+    const std::string where = path.string();
+    const std::string params_json = job.params.dump(), tags_json = job.tags.dump();
+    const bool dense = params_json.size() > compact_attribute_bytes || tags_json.size() > compact_attribute_bytes ||
+                       has_long_text(job.params);
+    Handle fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, where + ": file access properties");
+    check(H5Pset_fapl_core(fapl, 1 << 20, /*backing_store=*/0), where + ": in-memory file");
+    H5FD_file_image_callbacks_t callbacks{image_malloc, image_memcpy, image_realloc, image_free, nullptr, nullptr, nullptr};
+    check(H5Pset_file_image_callbacks(fapl, &callbacks), where + ": in-memory file");
+    Handle fcpl(H5Pcreate(H5P_FILE_CREATE), H5Pclose, where + ": file creation properties");
+    Handle gcpl(H5Pcreate(H5P_GROUP_CREATE), H5Pclose, where + ": group creation properties");
+    if (dense) {
+        // Dense attribute storage needs the 1.8 file format (h5py and HDF5 >= 1.8 read it).
+        check(H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_V18), where + ": file format");
+        check(H5Pset_attr_phase_change(fcpl, 0, 0), where + ": dense attributes");
+        check(H5Pset_attr_phase_change(gcpl, 0, 0), where + ": dense attributes");
+    }
+    ssize_t size = -1;
+    t_closed_image = nullptr;
+    {
+        Handle file(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, fcpl, fapl), H5Fclose, where + ": cannot create HDF5 file");
+        write_string_attribute(file, "key", job.key, where);
+        write_string_attribute(file, "sweep", job.sweep, where);
+        write_string_attribute(file, "model", job.model, where);
+        write_int_attribute(file, "model_version", job.model_version, where);
+        write_int_attribute(file, "index", job.index, where);
+        write_string_attribute(file, "params_json", params_json, where);
+        write_string_attribute(file, "tags_json", tags_json, where);
+        write_string_attribute(file, "binary_version", build_info().version, where);
+        {
+            Handle params(H5Gcreate2(file, "params", H5P_DEFAULT, gcpl, H5P_DEFAULT), H5Gclose, where + ": group params");
+            write_param_attributes(params, job.params, "", where);
+            Handle metrics(H5Gcreate2(file, "metrics", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose,
+                           where + ": group metrics");
+            for (const auto& [name, value] : result.metrics) write_double_attribute(metrics, name, value, where);
+        }
+        for (const auto& [name, array] : result.arrays) {
+            std::vector<hsize_t> dims(array.shape.begin(), array.shape.end());
+            Handle space(dims.empty() ? H5Screate(H5S_SCALAR)
+                                      : H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr),
+                         H5Sclose, where + ": dataspace for " + name);
+            const bool real = array.is_real();
+            Handle dataset(H5Dcreate2(file, name.c_str(), real ? H5T_IEEE_F64LE : H5T_STD_I64LE, space,
+                                      H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                           H5Dclose, where + ": dataset " + name);
+            const void* data = real ? static_cast<const void*>(array.reals().data())
+                                    : static_cast<const void*>(array.ints().data());
+            if (array.size() > 0) {
+                check(H5Dwrite(dataset, real ? H5T_NATIVE_DOUBLE : H5T_NATIVE_INT64, H5S_ALL, H5S_ALL,
+                               H5P_DEFAULT, data),
+                      where + ": write dataset " + name);
+            }
+        }
+        check(H5Fflush(file, H5F_SCOPE_GLOBAL), where + ": flush");
+        size = H5Fget_file_image(file, nullptr, 0);  // the file's length (the buffer is larger)
+    }
+    const std::unique_ptr<void, void (*)(void*)> closed(std::exchange(t_closed_image, nullptr), std::free);
+    if (size < 0 || !closed) throw std::runtime_error(where + ": no file image");
+    return std::string(static_cast<const char*>(closed.get()), static_cast<std::size_t>(size));
+}
+
+// Writes and fsyncs `bytes` as a new file. A full disk or quota is StorageFull.
+void write_durably(const fs::path& path, const std::string& bytes) {
+    const auto fail = [&](const std::string& what) {
+        const int error = errno;
+        const std::string message = path.string() + ": " + what + ": " + std::strerror(error);
+        if (error == ENOSPC || error == EDQUOT || error == EFBIG) throw StorageFull(message);
+        throw std::runtime_error(message);
+    };
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) fail("cannot create");
+    std::size_t done = 0;
+    while (done < bytes.size()) {
+        const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            const int error = errno;
+            ::close(fd);
+            errno = error;
+            fail("write");
+        }
+        done += static_cast<std::size_t>(n);
+    }
+    if (::fsync(fd) != 0) {
+        const int error = errno;
+        ::close(fd);
+        errno = error;
+        fail("fsync");
+    }
+    if (::close(fd) != 0) fail("close");
 }
 
 }  // namespace
@@ -146,7 +235,11 @@ std::string write_payload(const fs::path& path, const Job& job, const Result& re
     H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
     std::error_code ec;
     fs::create_directories(path.parent_path(), ec);
-    if (ec) throw std::runtime_error(path.parent_path().string() + ": cannot create folder: " + ec.message());
+    if (ec) {
+        const std::string message = path.parent_path().string() + ": cannot create folder: " + ec.message();
+        if (ec == std::errc::no_space_on_device) throw StorageFull(message);
+        throw std::runtime_error(message);
+    }
     // A writer killed mid-write leaves its temporary file; the job's next run clears it.
     const std::string temp_prefix = path.filename().string() + ".tmp.";
     for (const auto& entry : fs::directory_iterator(path.parent_path(), ec)) {
@@ -154,13 +247,12 @@ std::string write_payload(const fs::path& path, const Job& job, const Result& re
     }
     fs::path temp = path;
     temp += ".tmp." + std::to_string(::getpid());
+    const std::string image = file_image(path, job, result);
     try {
-        write_file(temp, job, result);
-        fsync_path(temp, O_RDONLY);
-        const std::string checksum = sha256_file(temp);
+        write_durably(temp, image);
         fs::rename(temp, path);
         fsync_path(path.parent_path(), O_RDONLY | O_DIRECTORY);
-        return checksum;
+        return sha256_hex(image);
     } catch (...) {
         fs::remove(temp, ec);
         throw;
@@ -177,7 +269,8 @@ PayloadContents read_payload_summary(const fs::path& path) {
         H5O_info_t info;
         check(H5Oget_info2(object, &info, H5O_INFO_NUM_ATTRS), where + ": object info");
         for (hsize_t i = 0; i < info.num_attrs; ++i) {
-            Handle attr(H5Aopen_by_idx(object, ".", H5_INDEX_CRT_ORDER, H5_ITER_INC, i, H5P_DEFAULT,
+            // By name: dense attribute storage (long texts) has no creation-order index.
+            Handle attr(H5Aopen_by_idx(object, ".", H5_INDEX_NAME, H5_ITER_INC, i, H5P_DEFAULT,
                                        H5P_DEFAULT),
                         H5Aclose, where + ": attribute");
             char name[512] = {};

@@ -6,6 +6,7 @@
 #include "core/result.hpp"
 
 #include <filesystem>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -17,7 +18,14 @@ std::filesystem::path payload_path(const std::filesystem::path& out_dir, const J
 // OUT/<sweep>/<key[0:2]>/<key>/: the job's own working folder.
 std::filesystem::path job_dir(const std::filesystem::path& out_dir, const Job& job);
 
-// Writes atomically and returns the file's SHA-256. Throws std::runtime_error naming the path.
+// The disk (or quota, or file-size limit) is full: an environment fault, not the job's. The job
+// stays pending and the run stops; a rerun after space is freed finishes it.
+struct StorageFull : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+// Writes atomically and returns the file's SHA-256. Throws StorageFull when out of space, else
+// std::runtime_error, naming the path.
 std::string write_payload(const std::filesystem::path& path, const Job& job, const Result& result);
 
 struct DatasetInfo {

@@ -1,10 +1,30 @@
 #include "db/sqlite.hpp"
 
+#include <unistd.h>
+
+#include <filesystem>
+
 namespace sr::sql {
 namespace {
 
 [[noreturn]] void fail(sqlite3* db, std::string_view what) {
     throw Error(std::string(what) + ": " + (db ? sqlite3_errmsg(db) : "out of memory"));
+}
+
+// "file:<path>?immutable=1" with the characters a URI path cannot hold escaped.
+std::string immutable_uri(const std::string& path) {
+    std::string uri = "file:";
+    for (const char c : path) {
+        if (c == '%' || c == '?' || c == '#') {
+            static const char hex[] = "0123456789ABCDEF";
+            uri += '%';
+            uri += hex[static_cast<unsigned char>(c) >> 4];
+            uri += hex[static_cast<unsigned char>(c) & 15];
+        } else {
+            uri += c;
+        }
+    }
+    return uri + "?immutable=1";
 }
 
 }  // namespace
@@ -15,11 +35,29 @@ Connection::Connection(const std::string& path, bool create, bool read_only) : p
     // A connection is only ever used by one thread at a time, so SQLite's own locking of every
     // call (a few percent of a commit) is not needed.
     flags |= SQLITE_OPEN_NOMUTEX;
-    if (sqlite3_open_v2(path.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
-        std::string message = db_ ? sqlite3_errmsg(db_) : "out of memory";
-        sqlite3_close(db_);
-        db_ = nullptr;
-        throw Error(path + ": cannot open database: " + message);
+    const auto open = [&](const std::string& name, int open_flags) {
+        if (sqlite3_open_v2(name.c_str(), &db_, open_flags, nullptr) != SQLITE_OK) {
+            std::string message = db_ ? sqlite3_errmsg(db_) : "out of memory";
+            sqlite3_close(db_);
+            db_ = nullptr;
+            throw Error(path + ": cannot open database: " + message);
+        }
+    };
+    open(path, flags);
+    // A WAL database in a folder this process may not write (archived results, a colleague's
+    // folder) cannot be read normally: the reader has to create its -shm file. When no -wal file
+    // holds changes beyond the database file (no runner is writing it, none crashed mid-run), the
+    // file is complete and is read as immutable instead.
+    const auto probe = [&] { return sqlite3_exec(db_, "SELECT count(*) FROM sqlite_master", nullptr, nullptr, nullptr) & 0xff; };
+    if (read_only && (probe() == SQLITE_CANTOPEN || probe() == SQLITE_READONLY)) {
+        const std::filesystem::path folder = std::filesystem::absolute(path).parent_path();
+        std::error_code ec;
+        const auto wal_size = std::filesystem::file_size(path + "-wal", ec);
+        if (::access(folder.c_str(), W_OK) != 0 && (ec || wal_size == 0)) {
+            sqlite3_close(db_);
+            db_ = nullptr;
+            open(immutable_uri(path), flags | SQLITE_OPEN_URI);
+        }
     }
     // Readers and the single writer wait for each other briefly instead of failing.
     sqlite3_busy_timeout(db_, 30000);

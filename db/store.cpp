@@ -121,6 +121,10 @@ Store::Store(const std::string& path, bool read_only)
     : db_(path, true, read_only), folder_(fs::absolute(path).lexically_normal().parent_path()) {
     if (read_only) return;
     db_.exec("PRAGMA journal_mode=WAL");
+    // A reader holding a transaction open (a notebook iterating over a cursor) keeps the WAL from
+    // being reset, so it grows for as long; once the reader lets go, the next checkpoint resets it
+    // and this truncates the file back to 64 MiB instead of leaving it at its largest size.
+    db_.exec("PRAGMA journal_size_limit=67108864");
     // FULL: a committed `done` survives power loss, not only a crash of this process.
     db_.exec("PRAGMA synchronous=FULL");
     db_.exec("PRAGMA foreign_keys=ON");

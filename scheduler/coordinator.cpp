@@ -121,6 +121,15 @@ RunSummary coordinate(JobSource& source, std::size_t total_jobs, WorkerPool& poo
             if (o.outcome == Outcome::done) ++summary.done;
             else if (o.outcome == Outcome::failed) ++summary.failed;
             else ++summary.interrupted;
+            // Unasked, a worker interrupts a job only for a fault of the environment (its disk is
+            // full): every further job would fail the same way, so the run stops, keeping them
+            // pending for a rerun.
+            if (o.outcome == Outcome::interrupted && !stopping) {
+                stopping = true;
+                summary.stopped = true;
+                summary.fault = o.error;
+                pool.request_stop();
+            }
             if (auto it = in_flight.find(o.key); it != in_flight.end()) {
                 source.on_outcome(it->second, o.outcome);
                 to_report.emplace_back(std::move(it->second), finished.size());

@@ -29,7 +29,8 @@ struct CoordinatorOptions {
 
 struct RunSummary {
     std::size_t done = 0, failed = 0, interrupted = 0;
-    bool stopped = false;  // a stop request ended the run early
+    bool stopped = false;  // a stop request, or a fault of the environment, ended the run early
+    std::string fault;     // that fault (a worker reported a job interrupted unasked: a full disk)
 };
 
 RunSummary coordinate(JobSource& source, std::size_t total_jobs, WorkerPool& pool, Store& store,

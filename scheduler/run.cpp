@@ -1,5 +1,6 @@
 #include "scheduler/run.hpp"
 
+#include "core/signal_name.hpp"
 #include "db/index_lock.hpp"
 #include "db/evolution_store.hpp"
 #include "db/query.hpp"
@@ -7,6 +8,7 @@
 #include "scheduler/coordinator.hpp"
 #include "scheduler/evolution/evolution_source.hpp"
 #include "scheduler/expansion.hpp"
+#include "worker/crash_record.hpp"
 
 #include <unistd.h>
 
@@ -125,7 +127,8 @@ void check_writable_folder(const fs::path& dir, const std::string& what) {
 }
 
 // An evolution sweep: every point is one evolution (its own shard under --shard). Exit 0 when all
-// of them have finished, 3 when stopped or held back for allocation time (a rerun continues them).
+// of them have finished, 1 when a job failed (not by its timeout) and stopped an evolution, 3 when
+// stopped or held back for allocation time; a rerun continues them.
 int run_evolutions(const RunRequest& request, const SweepSpec& spec, const std::vector<PackedJob>& points,
                    Store& store, std::int64_t sweep_id, const fs::path& db_path) {
     std::vector<evolution::EvolutionPoint> evolutions;
@@ -157,15 +160,19 @@ int run_evolutions(const RunRequest& request, const SweepSpec& spec, const std::
     } else {
         summary = coordinate(*source, budget, *request.pool, store, sweep_id, options);
     }
+    for (const auto& [position, error] : source->stalled()) {
+        std::cerr << "error: evolution " << position << " stopped: " << error << '\n';
+    }
     if (!request.quiet) {
         std::cout << format_table(evolutions_table(store, sweep_id))
                   << "sweep " << spec.name << ": " << source->finished_count() << " of " << source->evolution_count()
-                  << " evolutions finished, " << summary.done << " fitness jobs run (" << summary.failed
-                  << " failed: -inf)\n"
+                  << " evolutions finished, " << summary.done << " fitness jobs run, " << summary.failed
+                  << " failed\n"
                   << "index:    " << fs::absolute(db_path).string() << "\n"
                   << "see:      sweep_runner results " << db_path.string() << " --sweep " << spec.name << '\n';
     }
-    return source->finished_count() == source->evolution_count() ? 0 : 3;
+    if (source->finished_count() == source->evolution_count()) return 0;
+    return source->stalled().empty() ? 3 : 1;
 }
 
 }  // namespace
@@ -244,15 +251,43 @@ int run_sweep(const RunRequest& request) {
         position.reserve(jobs.size());
         for (std::size_t i = 0; i < jobs.size(); ++i) position.emplace(jobs[i].key, i);
         std::vector<bool> skip(jobs.size(), false);
-        store->for_each_job_state(sweep_id, [&](std::string_view key, const JobState& state) {
+        // Jobs that crashed a worker last time are failed now, with the signal as the cause, so
+        // that they are not started blindly again (only --retry-failed does, as for any failure).
+        const std::map<std::string, CrashRecord> crashed = read_crash_records(out_dir);
+        std::map<std::string, CrashRecord> handled;
+        std::vector<JobStart> crash_starts;
+        std::vector<JobOutcome> crash_outcomes;
+        store->for_each_job_state(sweep_id, [&](std::string_view key, const JobState& found) {
             const auto it = position.find(key);
             if (it == position.end()) return;  // retired
+            JobState state = found;
+            if (const auto crash = crashed.find(std::string(key));
+                crash != crashed.end() && state.status != JobStatus::done) {
+                handled.insert(*crash);
+                // The crashed start counts as an attempt; the index has it unless the runner died
+                // before committing it.
+                if (state.attempts <= crash->second.attempts) {
+                    crash_starts.push_back({std::string(key), hostname(), 0, unix_now(), state.id});
+                    state.attempts = crash->second.attempts + 1;
+                }
+                JobOutcome failed;
+                failed.key = key;
+                failed.job_id = state.id;
+                failed.outcome = Outcome::failed;
+                failed.error = "crashed the runner: killed by signal " + signal_name(crash->second.signal) +
+                               " (recorded in " + crash_record_path(out_dir).string() + ")";
+                failed.host = hostname();
+                crash_outcomes.push_back(std::move(failed));
+                state.status = JobStatus::failed;
+            }
             jobs[it->second].attempts = state.attempts;
             jobs[it->second].id = state.id;
             const bool failed_before = state.status == JobStatus::failed;
             if (failed_before && !request.retry_failed) ++failed_not_retried;
             skip[it->second] = state.status == JobStatus::done || (failed_before && !request.retry_failed);
         });
+        store->commit(sweep_id, crash_starts, crash_outcomes);
+        forget_crash_records(out_dir, handled);
         position = {};
         std::size_t kept = 0;
         for (std::size_t i = 0; i < jobs.size(); ++i) {
@@ -306,6 +341,7 @@ int run_sweep(const RunRequest& request) {
         }
     }
 
+    if (!summary.fault.empty()) std::cerr << "error: run stopped: " << summary.fault << '\n';
     // The sweep's jobs are exactly its rows not retired (registration retired the others).
     std::size_t done = 0, failed = 0, other = 0;
     for (const SweepCounts& c : store->counts()) {
@@ -314,13 +350,17 @@ int run_sweep(const RunRequest& request) {
         failed = static_cast<std::size_t>(c.failed);
         other = static_cast<std::size_t>(c.pending + c.running);
     }
+    // After a stop request the table is left out: a stop has to be quick (a Slurm grace period).
+    const bool stop_requested = request.stop_requested != nullptr && request.stop_requested->load();
     if (!request.quiet) {
-        const ResultsTable table = query_results(*store, spec.name, {}, {});
-        ResultsTable head{table.columns, {}};
-        for (std::size_t i = 0; i < table.rows.size() && i < 10; ++i) head.rows.push_back(table.rows[i]);
-        std::cout << format_table(head);
-        if (table.rows.size() > head.rows.size()) {
-            std::cout << "... " << table.rows.size() - head.rows.size() << " more rows\n";
+        if (!stop_requested) {
+            const ResultsTable table = query_results(*store, spec.name, {}, {});
+            ResultsTable head{table.columns, {}};
+            for (std::size_t i = 0; i < table.rows.size() && i < 10; ++i) head.rows.push_back(table.rows[i]);
+            std::cout << format_table(head);
+            if (table.rows.size() > head.rows.size()) {
+                std::cout << "... " << table.rows.size() - head.rows.size() << " more rows\n";
+            }
         }
         std::cout << "sweep " << spec.name << ": " << done << " done, " << failed << " failed, " << other
                   << " not run\n"

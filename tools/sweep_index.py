@@ -145,3 +145,36 @@ def finished_jobs(db_path, sweep, model):
     df["params"] = [texts[k][0] for k in df.key]
     df["tags"] = [texts[k][1] for k in df.key]
     return df
+
+
+def evolution_generations(db_path, sweep):
+    """Per evolution (its position in the sweep) the list of generations, each a dict with
+    `generation`, `champion_fitness`, `champion_rules` (list of rule strings) and `parent_fitness`
+    (the new parents' fitness, best first). Exits with a message when the sweep has no evolutions."""
+    runs = {}
+    with _connect(db_path) as db:
+        rows = db.execute(
+            "SELECT e.id, e.position, g.generation, g.champion_fitness, g.champion_rules, g.parents "
+            "FROM evolution_generations g JOIN evolutions e ON e.id = g.evolution_id "
+            "JOIN sweeps s ON s.id = e.sweep_id WHERE s.name = ? ORDER BY e.position, g.generation",
+            (sweep,),
+        ).fetchall()
+        for evolution_id, position, generation, fitness, rules, parents in rows:
+            fitness_by_id = dict(
+                db.execute(
+                    "SELECT individual, fitness FROM evolution_individuals "
+                    "WHERE evolution_id = ? AND generation = ?",
+                    (evolution_id, generation),
+                ).fetchall()
+            )
+            runs.setdefault(position, []).append(
+                {
+                    "generation": generation,
+                    "champion_fitness": fitness,
+                    "champion_rules": json.loads(rules),
+                    "parent_fitness": [fitness_by_id[i] for i in json.loads(parents)],
+                }
+            )
+    if not runs:
+        sys.exit(f"no evolutions in sweep '{sweep}' of {db_path}")
+    return runs

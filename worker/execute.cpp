@@ -2,6 +2,7 @@
 
 #include "core/registry.hpp"
 #include "db/payload.hpp"
+#include "worker/crash_record.hpp"
 
 #include <chrono>
 #include <cmath>
@@ -27,6 +28,7 @@ JobOutcome execute_job(const PackedJob& packed, const std::filesystem::path& out
         deadline = start + std::chrono::duration_cast<Clock::duration>(
                                std::chrono::duration<double>(packed.timeout_seconds));
     }
+    const CrashGuard crash_guard(out_dir, packed.key, packed.attempts);
     Job job;
     try {
         job = unpack(packed);
@@ -65,6 +67,10 @@ JobOutcome execute_job(const PackedJob& packed, const std::filesystem::path& out
             outcome.error = e.what();
             if (std::filesystem::exists(checkpoint_path(out_dir, job))) outcome.error += "; checkpoint saved";
         }
+    } catch (const StorageFull& e) {
+        // Not the job's fault: it goes back to pending, and the coordinator stops the run.
+        outcome.outcome = Outcome::interrupted;
+        outcome.error = std::string("out of disk space: ") + e.what();
     } catch (const std::exception& e) {
         outcome.outcome = Outcome::failed;
         outcome.error = e.what();

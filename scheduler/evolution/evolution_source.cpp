@@ -56,13 +56,29 @@ void EvolutionSource::on_outcome(const PackedJob& job, Outcome outcome) {
     if (outcome == Outcome::interrupted) queue_.push_back(job);
 }
 
+namespace {
+
+// Only a timeout is a property of the rule (a pathologically slow simulation): it scores -inf, as
+// it would every time. Any other failure says nothing about the rule.
+bool is_timeout(const std::string& error) { return error.rfind("timeout:", 0) == 0; }
+
+}  // namespace
+
 void EvolutionSource::on_result(const PackedJob& job, const JobOutcome& outcome) {
     if (outcome.outcome == Outcome::interrupted) return;
     const auto waiting = waiting_.extract(job.key);
     if (waiting.empty()) return;
+    if (outcome.outcome == Outcome::failed && !is_timeout(outcome.error)) {
+        for (std::size_t e : waiting.mapped()) {
+            if (evolutions_[e].stalled.empty()) {
+                evolutions_[e].stalled = "job " + job.key.substr(0, 12) + " failed: " + outcome.error.substr(0, outcome.error.find('\n'));
+            }
+        }
+        return;
+    }
     for (std::size_t e : waiting.mapped()) {
         const std::string& metric = evolutions_[e].point.config.fitness_metric;
-        double fitness = -INFINITY;  // a failed job (an error, a timeout) scores -inf, as it would again
+        double fitness = -INFINITY;
         if (outcome.outcome == Outcome::done) {
             if (const auto it = outcome.metrics.find(metric); it != outcome.metrics.end()) {
                 fitness = it->second;
@@ -77,7 +93,21 @@ void EvolutionSource::on_result(const PackedJob& job, const JobOutcome& outcome)
     for (std::size_t e : waiting.mapped()) advance(e);
 }
 
-bool EvolutionSource::exhausted() const { return queue_.empty() && finished_count() == evolutions_.size(); }
+bool EvolutionSource::exhausted() const {
+    if (!queue_.empty()) return false;
+    for (const Evolution& e : evolutions_) {
+        if (!e.population->finished() && e.stalled.empty()) return false;
+    }
+    return true;
+}
+
+std::vector<std::pair<std::int64_t, std::string>> EvolutionSource::stalled() const {
+    std::vector<std::pair<std::int64_t, std::string>> out;
+    for (const Evolution& e : evolutions_) {
+        if (!e.stalled.empty()) out.emplace_back(e.point.position, e.stalled);
+    }
+    return out;
+}
 
 std::size_t EvolutionSource::finished_count() const {
     std::size_t n = 0;
@@ -108,6 +138,7 @@ std::optional<double> EvolutionSource::known_fitness(const std::string& key, con
     if (const auto it = fitness_.find(cache_key); it != fitness_.end()) return it->second;
     const std::optional<StoredResult> stored = evolution_store_.find_result(sweep_id_, key, metric);
     if (!stored) return std::nullopt;
+    if (!stored->done && !is_timeout(stored->error)) return std::nullopt;  // try it again
     const double fitness = stored->done && stored->value ? *stored->value : -INFINITY;
     fitness_.emplace(cache_key, fitness);
     if (!stored->tags.empty()) {
@@ -146,7 +177,7 @@ void EvolutionSource::advance(std::size_t e) {
     Evolution& evolution = evolutions_[e];
     Population& population = *evolution.population;
     const std::string& metric = evolution.point.config.fitness_metric;
-    while (!population.finished()) {
+    while (!population.finished() && evolution.stalled.empty()) {
         if (evolution.prepared_generation != population.generation()) prepare_members(evolution);
         std::vector<PackedJob> new_jobs;
         bool complete = true;

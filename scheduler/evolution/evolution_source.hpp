@@ -51,6 +51,9 @@ public:
 
     std::size_t evolution_count() const { return evolutions_.size(); }
     std::size_t finished_count() const;
+    // Evolutions stopped by a job that failed for another reason than its timeout (a missing
+    // input file, a broken model): position and the job's error. A rerun tries that job again.
+    std::vector<std::pair<std::int64_t, std::string>> stalled() const;
 
 private:
     struct Member {  // an individual of the generation being evaluated
@@ -64,6 +67,7 @@ private:
         std::unique_ptr<Population> population;
         int prepared_generation = -1;  // members_ describe this generation
         std::vector<Member> members;
+        std::string stalled;  // the error of a job it cannot go on without
     };
     // Runs an evolution's loop as far as known fitness allows; asks for the jobs it lacks.
     void advance(std::size_t e);

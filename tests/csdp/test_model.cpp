@@ -3,6 +3,8 @@
 #include "core/data/idx.hpp"
 #include "core/models/csdp/csdp_model.hpp"
 #include "core/models/csdp/training.hpp"
+#include "core/registry.hpp"
+#include "scheduler/expansion.hpp"
 
 #include <gtest/gtest.h>
 #include <zlib.h>
@@ -179,6 +181,22 @@ TEST(CsdpModel, ErrorsNameTheKey) {
     p["data_dir"] = "/nonexistent/csdp";
     EXPECT_EQ(error_of([&] { model->run(p, context); }),
               "/nonexistent/csdp/train-images-idx3-ubyte: no such file (nor train-images-idx3-ubyte.gz)");
+}
+
+// The shipped sweeps expand under the schema: the quick one to 3 supervised seeds + 1
+// unsupervised run at 500-100; the full one to both sizes x 3 seeds, Fashion-MNIST and unsupervised.
+TEST(CsdpModel, SweepFilesExpand) {
+    const std::string dir = CSDP_SWEEP_DIR;
+    const std::vector<Job> quick = expand(load_sweep(dir + "/csdp_quick.yaml"), builtin_models());
+    ASSERT_EQ(quick.size(), 4u);
+    EXPECT_EQ(get_int(quick[0].params, "hidden1"), 500);
+    EXPECT_EQ(get_string(quick[3].params, "mode"), "unsupervised");
+    const std::vector<Job> full = expand(load_sweep(dir + "/csdp_mnist.yaml"), builtin_models());
+    ASSERT_EQ(full.size(), 12u);
+    EXPECT_EQ(get_int(full[3].params, "hidden2"), 600);
+    EXPECT_EQ(get_string(full[6].params, "dataset"), "fashion10k");
+    // The same job in both sweeps has the same key (results are shared).
+    EXPECT_EQ(quick[0].key, full[0].key);
 }
 
 }  // namespace

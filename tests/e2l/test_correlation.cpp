@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <fstream>
 
 namespace sr {
 namespace {
@@ -50,6 +51,22 @@ TEST(E2lCorrelation, ConstantFacilitationMatchesTheReferenceFitness) {
     const Result r = score("0", "10.0", 1);
     EXPECT_NEAR(r.metrics.at("fitness"), 1.9192, 5e-5);
     EXPECT_GT(r.metrics.at("post_rate_learn"), 50.0);  // weights at Wmax: the neuron fires a lot
+}
+
+// A sample of the published runs' (rule pair, fitness) records (tests/data/e2l/
+// published_records_sample.json; tools/e2l_published_records.py scores all of them), each on the
+// trial where it scores its minimum, so that trial's SNR is the published fitness.
+TEST(E2lCorrelation, PublishedRecordsSampleMatches) {
+    std::ifstream in(std::string(E2L_TEST_DATA_DIR) + "/published_records_sample.json");
+    const Json sample = Json::parse(in);
+    ASSERT_GE(sample.at("records").size(), 8u);
+    for (const Json& r : sample.at("records")) {
+        const double want = r.at("fitness").get<double>();
+        const double got = score(r.at("depress").get<std::string>(), r.at("facilitate").get<std::string>(),
+                                 r.at("min_trial").get<int>())
+                               .metrics.at("fitness");
+        EXPECT_NEAR(got, want, 1e-9 * want) << "run " << r.at("run") << " generation " << r.at("generation");
+    }
 }
 
 TEST(E2lCorrelation, ZooAndNanRulesScoreMinusInfinityUnsimulated) {
@@ -124,7 +141,7 @@ TEST(E2lCorrelation, ErrorsNameTheParameter) {
     set_path(p, "rule.depress", "x_2");
     RunContext context;
     try {
-        model->run(p, context);
+        model->validate(p);
         FAIL() << "no error";
     } catch (const ParamError& e) {
         EXPECT_EQ(e.key, "rule.depress");
@@ -137,7 +154,19 @@ TEST(E2lCorrelation, ErrorsNameTheParameter) {
         FAIL() << "no error";
     } catch (const ParamError& e) {
         EXPECT_EQ(e.key, "inputs.trials");
+        EXPECT_NE(std::string(e.what()).find("inputs.trials: "), std::string::npos) << e.what();
     }
+    set_path(p, "inputs.file", "no/such/file.h5");
+    try {
+        model->validate(p);
+        FAIL() << "no error";
+    } catch (const ParamError& e) {
+        EXPECT_EQ(e.key, "inputs.file");
+    }
+    // A zoo rule is a valid parameter (it scores -inf), not an error.
+    p = tiny(*model);
+    set_path(p, "rule.depress", "1/(x_0 - x_0)");
+    EXPECT_NO_THROW(model->validate(p));
 }
 
 }  // namespace

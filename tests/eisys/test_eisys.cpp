@@ -175,3 +175,41 @@ TEST(Eisys, BadParametersNameTheKey) {
 
 }  // namespace
 }  // namespace sr::eisys
+
+namespace sr {
+namespace {
+
+TEST(EisysSweeps, DalesLawGridAndRatesPanel) {
+    const std::vector<Job> jobs = expand(load_sweep(SAL_SWEEP_DIR "/sal_dales_law.yaml"), builtin_models());
+    ASSERT_EQ(jobs.size(), 441u + 9u + 9u);
+    const auto& det = eisys::fixtures().at("ei_det");
+    for (std::size_t k = 0; k < 441; ++k) {
+        const Params& p = jobs[k].params;
+        EXPECT_EQ(jobs[k].block, "phase_plane");
+        EXPECT_NEAR(get_real(p, "ei.e2_e1"), 0.1 * static_cast<double>(k / 21), 1e-12);
+        EXPECT_NEAR(get_real(p, "ei.e1_e2"), 0.1 * static_cast<double>(k % 21), 1e-12);
+        EXPECT_EQ(get_int(p, "steps"), 2000000);
+        EXPECT_EQ(get_real(p, "ei.i1_e1"), det.at("noisy_weights").at("i1_e1").get<double>());
+        EXPECT_EQ(get_real(p, "ei.b_i2"), det.at("noisy_bias").at("i2").get<double>());
+    }
+    // The direct system's weight is the E-I pathway's effective weight at the same w.
+    for (std::size_t k = 0; k < 9; ++k) {
+        const Params& dale = jobs[441 + k].params;
+        const Params& direct = jobs[450 + k].params;
+        EXPECT_NEAR(get_real(direct, "ei.e2_e1"), get_real(dale, "ei.e2_e1") + det.at("offset_21").get<double>(), 1e-15);
+        EXPECT_EQ(get_real(direct, "ei.e2_i1"), 0.0);
+        EXPECT_EQ(get_real(dale, "ei.e1_i2"), 0.0);
+    }
+}
+
+TEST(EisysSweeps, Fig2dRunsBothVariantsAndTheSeededReference) {
+    const std::vector<Job> jobs = expand(load_sweep(SAL_SWEEP_DIR "/sal_fig2d.yaml"), builtin_models());
+    ASSERT_EQ(jobs.size(), 11u);
+    EXPECT_EQ(get_int(jobs[0].params, "learn.epochs"), 1500);
+    EXPECT_EQ(jobs[5].block, "one_fixed");
+    EXPECT_EQ(jobs[10].block, "reference_seed45");
+    EXPECT_EQ(get_string(jobs[10].params, "generator"), "numpy_legacy");
+}
+
+}  // namespace
+}  // namespace sr

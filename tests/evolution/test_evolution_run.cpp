@@ -113,6 +113,23 @@ TEST(EvolutionRun, RulesSharedAcrossEvolutionsAreScoredOnce) {
     EXPECT_EQ(first, second);
 }
 
+TEST(EvolutionRun, RulesStoppedByTheTimeoutScoreMinusInfinityOnce) {
+    TempDir dir;
+    std::string text = symreg_sweep(0.5, 2);
+    text.replace(text.find("grid:"), std::string::npos, "timeout: 0.05\n");
+    write_file(dir / "evo.yaml", text);
+    const auto r = run_process(run_args(dir / "evo.yaml", dir / "out"));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const fs::path db = dir / "out" / "index.db";
+    const std::int64_t jobs = count(db, "SELECT count(*) FROM jobs");
+    EXPECT_GT(jobs, 0);
+    EXPECT_EQ(count(db, "SELECT count(*) FROM jobs WHERE status = 'failed' AND error LIKE 'timeout:%'"), jobs);
+    EXPECT_EQ(count(db, "SELECT count(*) FROM evolution_generations WHERE champion_fitness = -1e999"), 2);
+    const auto again = run_process(run_args(dir / "evo.yaml", dir / "out"));
+    ASSERT_EQ(again.exit_code, 0) << again.err;
+    EXPECT_EQ(count(db, "SELECT sum(attempts) FROM jobs"), jobs);
+}
+
 void kill_and_resume(const std::vector<std::string>& prefix, const std::string& tag) {
     TempDir dir;
     write_file(dir / "evo.yaml", symreg_sweep(0.005, 30));

@@ -31,6 +31,7 @@ struct Limits {
     int cpu_seconds = 30;
     double wall_seconds = 60;
     std::size_t file_bytes = 0;  // largest file the child may write; 0: no limit
+    uid_t user = 0;              // run as this user (and group of the same id); 0: as the test runs
 };
 
 struct Outcome {
@@ -85,6 +86,8 @@ inline pid_t start(const std::vector<std::string>& args, const fs::path& log_dir
         ::setrlimit(RLIMIT_AS, &memory);
         const rlimit cpu{static_cast<rlim_t>(limits.cpu_seconds), static_cast<rlim_t>(limits.cpu_seconds)};
         ::setrlimit(RLIMIT_CPU, &cpu);
+        const rlimit no_core{0, 0};  // the crash tests crash on purpose
+        ::setrlimit(RLIMIT_CORE, &no_core);
         if (limits.file_bytes > 0) {
             // A write past the limit then fails with EFBIG (instead of SIGXFSZ killing the process),
             // as a write to a full disk fails with ENOSPC.
@@ -94,6 +97,7 @@ inline pid_t start(const std::vector<std::string>& args, const fs::path& log_dir
         }
         const int o = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
         const int e = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (limits.user != 0 && (::setgid(limits.user) != 0 || ::setuid(limits.user) != 0)) ::_exit(126);
         ::dup2(o, 1);
         ::dup2(e, 2);
         std::vector<char*> raw;

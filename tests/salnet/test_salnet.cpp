@@ -80,3 +80,31 @@ TEST(Salnet, Fig7AngleFallsAsInTheReference) {
 
 }  // namespace
 }  // namespace sr::salnet
+
+namespace sr {
+namespace {
+
+TEST(SalnetSweeps, Fig9IsTheDeepNetOverRatesAndSeeds) {
+    const std::vector<Job> jobs = expand(load_sweep(SAL_SWEEP_DIR "/sal_fig9.yaml"), builtin_models());
+    ASSERT_EQ(jobs.size(), 9u);
+    EXPECT_EQ(get_real_list(jobs[0].params, "dims"), (std::vector<double>{1600, 384, 192, 10}));
+    EXPECT_EQ(get_int(jobs[0].params, "steps") * get_int(jobs[0].params, "epochs"), 1000000);
+    EXPECT_EQ(get_int(jobs[4].params, "seed"), 1);
+    EXPECT_EQ(get_real(jobs[4].params, "lr"), 0.01);
+}
+
+TEST(SalnetSweeps, ExplicitMatricesMustFitTheLayers) {
+    const ModelPtr model = builtin_models().find("salnet");
+    Params p = default_params(model->info());
+    set_path(p, "init.weights", Json::array({Json::array({Json::array({1.0, 2.0})})}));
+    validate_params(model->info(), p);
+    try {
+        model->validate(p);
+        FAIL() << "a 1 x 2 matrix for a 50 x 50 layer was accepted";
+    } catch (const ParamError& e) {
+        EXPECT_EQ(e.key, "init.weights");
+    }
+}
+
+}  // namespace
+}  // namespace sr

@@ -110,3 +110,66 @@ TEST(Concept, VaryInhibitionTimeCases) {
 }
 
 }  // namespace
+
+namespace {
+
+sg::ConceptConfig lif_concept(const char* vary) {
+    sg::ConceptConfig c;  // the reference's config_lif
+    c.neuron_model = "lif";
+    c.vary = vary;
+    c.T = 3.0;
+    c.K = 5;
+    c.w_exc_relative = 1.4;
+    return c;
+}
+
+TEST(Concept, LifCases) {
+    const auto& f = fixtures()["lif_concept"];
+    auto cw = lif_concept("weight");
+    for (const auto& cs : f["vary_w"]) {
+        const auto pt = sg::concept_point(cw, cs["w"]);
+        const double want = num(cs["t_out"]);
+        if (std::isinf(want)) {
+            EXPECT_TRUE(std::isinf(pt.t_out)) << cs.dump();
+        } else {
+            EXPECT_LE(rel_err(pt.t_out, want), 1e-10) << cs.dump();
+        }
+    }
+    auto ct = lif_concept("time");
+    EXPECT_LE(rel_err(sg::concept_examples(ct, {1.0})[0], f["t_exc_only"]), 1e-12);
+    const auto ex = sg::concept_examples(ct, {0.8, 1.5, 3.0});
+    for (int k = 0; k < 3; ++k) {
+        EXPECT_LE(rel_err(ex[k], f["vary_t"][k]["t_inh"]), 1e-12);
+        const auto pt = sg::concept_point(ct, ex[k]);
+        const double want = num(f["vary_t"][k]["t_out"]);
+        if (std::isinf(want)) {
+            EXPECT_TRUE(std::isinf(pt.t_out));
+        } else {
+            EXPECT_LE(rel_err(pt.t_out, want), 1e-10);
+        }
+    }
+}
+
+// The LIF derivative against central differences where the spike exists, and its divergence as
+// the weight approaches the spiking threshold from above (the paper's point about LIF neurons).
+TEST(Concept, LifDerivative) {
+    const auto c = lif_concept("weight");
+    const double h = 1e-6;
+    for (double w : {4.6, 5.0, 5.6, 7.0}) {
+        const auto pt = sg::concept_point(c, w);
+        const double fd = (sg::concept_point(c, w + h).t_out - sg::concept_point(c, w - h).t_out) / (2 * h);
+        EXPECT_NEAR(pt.grad, fd, 1e-6 * std::max(1.0, std::abs(fd))) << w;
+    }
+    // |dt/dw| grows like (w - w_min)^(-1/2): ten times steeper at a hundredth of the distance.
+    EXPECT_LT(sg::concept_point(c, 4.0 + 1e-6).grad, 5 * sg::concept_point(c, 4.0 + 1e-4).grad);
+    EXPECT_LT(sg::concept_point(c, 4.0 + 1e-4).grad, -10.0);
+    const auto ct = lif_concept("time");
+    const double t_inh = sg::concept_examples(ct, {0.9})[0];
+    const auto pt = sg::concept_point(ct, t_inh);
+    const double fd = (sg::concept_point(ct, t_inh + h).t_out - sg::concept_point(ct, t_inh - h).t_out) / (2 * h);
+    if (std::isfinite(pt.t_out)) {
+        EXPECT_NEAR(pt.grad, fd, 1e-6 * std::max(1.0, std::abs(fd)));
+    }
+}
+
+}  // namespace

@@ -208,3 +208,54 @@ TEST(Stdd, BadParametersNameTheKey) {
 
 }  // namespace
 }  // namespace sr::stdd
+
+namespace sr {
+namespace {
+
+std::vector<Job> sweep_jobs(const char* file) {
+    return expand(load_sweep(std::string(SAL_SWEEP_DIR) + "/" + file), builtin_models());
+}
+
+TEST(StddSweeps, Fig2eIsPpdMakersGrid) {
+    const std::vector<Job> jobs = sweep_jobs("sal_fig2e.yaml");
+    ASSERT_EQ(jobs.size(), 289u);
+    // PPDMaker's sal_grid[i, j]: row weight w_range[i] (the constructor's w_12), column w_range[j].
+    for (std::size_t k = 0; k < jobs.size(); ++k) {
+        EXPECT_EQ(get_real(jobs[k].params, "w_12"), -2.0 + 0.25 * static_cast<double>(k / 17));
+        EXPECT_EQ(get_real(jobs[k].params, "w_21"), -2.0 + 0.25 * static_cast<double>(k % 17));
+    }
+    EXPECT_EQ(get_int(jobs[0].params, "t_max"), 30);
+    EXPECT_EQ(get_int(jobs[0].params, "t_ref"), 15);
+}
+
+TEST(StddSweeps, Fig11HasTwentyFourThousandThreeHundredPoints) {
+    const std::vector<Job> jobs = sweep_jobs("sal_fig11.yaml");
+    ASSERT_EQ(jobs.size(), 24300u);
+    const char* psp[] = {"rect", "alpha", "alpha"};
+    const double t_syn[] = {10.0, 10.0 / 3.0, 5.0};
+    for (std::size_t block = 0; block < 3; ++block) {
+        const Job& first = jobs[block * 8100];
+        EXPECT_EQ(get_string(first.params, "psp"), psp[block]);
+        EXPECT_EQ(get_real(first.params, "t_syn"), t_syn[block]);
+        EXPECT_EQ(get_int(first.params, "t_max"), 20);
+    }
+    // The bias pair outermost (the chain's b_1 = the constructor's b_2), then the weight grid.
+    EXPECT_EQ(get_real(jobs[100].params, "b_2"), -1.0);
+    EXPECT_EQ(get_real(jobs[100].params, "b_1"), -0.75);
+    EXPECT_EQ(get_real(jobs[900].params, "b_2"), -0.75);
+    double cost = 0.0;
+    for (const Job& job : jobs) cost += job.cost;
+    EXPECT_LT(cost, 60.0);  // tiny jobs: the sweep is a test of dispatch, not of compute
+}
+
+TEST(StddSweeps, Fig2cAndFig12AreTheNotebooksStdds) {
+    const std::vector<Job> jobs = sweep_jobs("sal_fig2c_fig12.yaml");
+    ASSERT_EQ(jobs.size(), 8u);
+    EXPECT_EQ(get_real(jobs[0].params, "w_12"), 0.8);
+    EXPECT_EQ(get_int(jobs[0].params, "t_max"), 102);
+    EXPECT_EQ(get_string(jobs[5].params, "middle"), "smooth");
+    EXPECT_EQ(get_real(jobs[5].params, "w_12"), 0.5 + 0.05);
+}
+
+}  // namespace
+}  // namespace sr

@@ -2,6 +2,7 @@
 
 #include "core/models/csdp/training.hpp"
 
+#include <cmath>
 #include <filesystem>
 #include <string>
 
@@ -41,7 +42,7 @@ std::vector<ParamSpec> schema() {
          "train the reconstruction pathway (R1, zR) as train_csdp.py does"},
         {"unsup_alpha", ParamType::real, 0.5, 0.0, 1.0,
          "unsupervised negatives: alpha * image + (1 - alpha) * other image"},
-        {"recon_images", ParamType::integer, 10, 0, 1e6, "dev images whose reconstructions are kept"},
+        {"recon_images", ParamType::integer, 10, 0, 1e6, "dev images (evenly spaced in the first dev batch) whose reconstructions are kept"},
         {"threads", ParamType::integer, 1, 1, 1024,
          "OpenMP threads of one job; results are bitwise the same for any count"},
     };
@@ -150,13 +151,13 @@ public:
 
     double estimate_cost(const Params& params) const override {
         const Setup s = parse(params);
-        const Sizes& n = s.e.net.sizes;
-        const double weights = static_cast<double>(n.in) * n.h1 * 2 + static_cast<double>(n.h1) * n.h1 +
-                               static_cast<double>(n.h1) * n.h2 * 2 + static_cast<double>(n.h2) * n.h2;
-        // About 16 batches of 50 steps per epoch; per step roughly 1 ns per weight (Adam, the
-        // floor) plus the sparse forward pass over ~13% active inputs.
-        return (s.e.epochs + 0.1) * (8000.0 / s.e.net.batch_size) * s.e.net.steps * weights * 1.5e-9 *
-               (s.e.net.batch_size / 500.0 + 1.0);
+        const Config& c = s.e.net;
+        // bench_csdp on one core: ~2.5 s per 500 + 500-row batch of 50 steps at 500-100, ~12 s at
+        // 3000-600 (the sparse forward pass and the dense Adam pass grow less than the weights);
+        // 16 batches per epoch of the 8,000 training images, evaluations ~ a quarter epoch.
+        const double per_batch = 2.5 * std::pow(c.sizes.h1 / 500.0, 0.9) * (c.steps / 50.0) *
+                                 (c.batch_size / 500.0);
+        return (s.e.epochs + 0.25) * (8000.0 / c.batch_size) * per_batch;
     }
 
     Result run(const Params& params, RunContext& context) const override {

@@ -62,7 +62,11 @@ Scores evaluate(Network& net, const data::ImageSet& dev, int batch_size, Rng& sp
                 s.mse += (o.s0_mu(r, i) - xi) * (o.s0_mu(r, i) - xi);
             }
         }
-        if (k == 0 && recon != nullptr) *recon = o.s0_mu.topRows(std::min(recon_rows, batch_size));
+        if (k == 0 && recon != nullptr) {
+            const int n = std::min(recon_rows, batch_size);
+            recon->resize(n, o.s0_mu.cols());
+            for (int r = 0; r < n; ++r) recon->row(r) = o.s0_mu.row(r * (batch_size / n));
+        }
     }
     const double n = static_cast<double>(dev.count);
     s.accuracy /= n;
@@ -163,9 +167,11 @@ Curves train(const Experiment& e, const data::ImageSet& train_set, const data::I
             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     }
     for (int p = 0; p < 4; ++p) curves.training_rates[p] = unit_steps[p] > 0 ? spike_sum[p] / unit_steps[p] : 0.0;
-    std::vector<std::size_t> first(static_cast<std::size_t>(recon_rows));
-    std::iota(first.begin(), first.end(), std::size_t{0});
-    curves.recon_input = gather_rows(dev_set, first);
+    std::vector<std::size_t> shown(static_cast<std::size_t>(recon_rows));
+    for (int r = 0; r < recon_rows; ++r) {
+        shown[static_cast<std::size_t>(r)] = static_cast<std::size_t>(r * (e.dev_batch_size / std::max(recon_rows, 1)));
+    }
+    curves.recon_input = gather_rows(dev_set, shown);
     if (e.epochs == 0) curves.recon = Mat::Zero(recon_rows, e.net.sizes.in);
     return curves;
 }

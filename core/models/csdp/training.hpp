@@ -16,7 +16,7 @@ struct Experiment {
     int epochs = 3;
     int dev_batch_size = 1000;  // the reference's dev_batch_size
     float unsup_alpha = 0.5f;   // unsupervised negatives: alpha * image + (1 - alpha) * other image
-    int recon_images = 10;      // dev images whose reconstructions are kept
+    int recon_images = 10;      // dev images (evenly spaced in the first dev batch) reconstructed
 };
 
 // Dev-set scores, as train_csdp.py's eval_model computes them.
@@ -32,7 +32,7 @@ struct Curves {
     std::vector<double> epoch_seconds;
     // Mean spikes per unit and step during training, per population (z0, z1, z2, zy).
     std::array<double, 4> training_rates{};
-    Mat recon_input, recon;  // the first recon_images dev images and their s0_mu
+    Mat recon_input, recon;  // recon_images dev images and their s0_mu after the last epoch
 };
 
 // Evaluation: no plasticity, no label context; prediction = most output spikes (first on ties).

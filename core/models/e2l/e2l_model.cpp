@@ -265,6 +265,14 @@ symbolic::Expr parse_rule(const Params& params, const std::string& key) {
     }
 }
 
+void check_variables(const symbolic::Expr& e, const std::string& key) {
+    for (const std::string& v : symbolic::variables(e)) {
+        if (v != "x_0" && v != "x_1") {
+            throw ParamError(key, "unknown variable '" + v + "' (the variables are x_0 = w/Wmax and x_1 = trace)");
+        }
+    }
+}
+
 // ---- model ----
 
 ModelInfo make_info() {
@@ -322,10 +330,11 @@ public:
     const ModelInfo& info() const override { return info_; }
 
     void validate(const Params& params) const override {
-        parse_rule(params, "rule.depress");
-        parse_rule(params, "rule.facilitate");
+        check_variables(parse_rule(params, "rule.depress"), "rule.depress");
+        check_variables(parse_rule(params, "rule.facilitate"), "rule.facilitate");
         config_from(params);
         trial_numbers(params);
+        if (has(params, "inputs.file")) file_key(get_string(params, "inputs.file"));  // readable
     }
 
     double estimate_cost(const Params& params) const override {
@@ -345,7 +354,13 @@ public:
             return result;
         }
         const e2l::StdpSympyRule rule = make_rule(depress, facilitate);
-        const Setup setup = make_setup(params);
+        const Setup setup = [&] {
+            try {
+                return make_setup(params);
+            } catch (const ParamError& e) {
+                throw ParamError(e.key, e.key + ": " + e.what());  // the job's error line names the key
+            }
+        }();
         const std::size_t n = setup.trials.size();
         std::vector<double> snr, weights;
         std::vector<std::int64_t> post_spikes;
@@ -391,13 +406,8 @@ public:
 
 private:
     static e2l::StdpSympyRule make_rule(const symbolic::Expr& depress, const symbolic::Expr& facilitate) {
-        for (const auto& [e, key] : {std::pair{depress, "rule.depress"}, std::pair{facilitate, "rule.facilitate"}}) {
-            for (const std::string& v : symbolic::variables(e)) {
-                if (v != "x_0" && v != "x_1") {
-                    throw ParamError(key, "unknown variable '" + v + "' (the variables are x_0 = w/Wmax and x_1 = trace)");
-                }
-            }
-        }
+        check_variables(depress, "rule.depress");
+        check_variables(facilitate, "rule.facilitate");
         return e2l::make_stdp_sympy_rule(depress, facilitate);
     }
 

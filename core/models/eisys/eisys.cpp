@@ -23,19 +23,28 @@ Matrix matrix_param(const Params& params, const std::string& key, int dim) {
     return m;
 }
 
-// Simulates `steps` steps of (w, b) from rest into `measures`.
-template <class Generator>
-void simulate(const EisysConfig& c, const Matrix& w, Generator& rng, SpikeMeasures& measures) {
-    ssn::simulate_time_stepped(w, c.b, c.t_ref, c.tau_syn, c.steps, rng, measures);
-}
+// Simulates `steps` steps of (w, b) from rest into `measures`: the reference's step loop with its
+// generator, ssn's event-driven sampler (the same law, cost per spike instead of per step) with ours.
+struct Simulator {
+    const EisysConfig& c;
+    ssn::EventDrivenSampler sampler{c.dim(), c.t_ref, c.tau_syn};
+
+    void operator()(const Matrix& w, NumpyLegacyRng& rng, SpikeMeasures& measures) const {
+        ssn::simulate_time_stepped(w, c.b, c.t_ref, c.tau_syn, c.steps, rng, measures);
+    }
+    void operator()(const Matrix& w, Rng& rng, SpikeMeasures& measures) {
+        sampler.run(w, c.b, c.steps, rng, measures);
+    }
+};
 
 template <class Generator>
 EisysRun run_with(const EisysConfig& c, Generator& rng, bool keep_spikes) {
     MeasureConfig mc = c.measures;
     mc.keep_spikes = keep_spikes;
     EisysRun run{SpikeMeasures(mc), {}};
+    Simulator simulate{c};
     if (c.learn_epochs == 0) {
-        simulate(c, c.w, rng, run.measures);
+        simulate(c.w, rng, run.measures);
         return run;
     }
     // SAL (ppd.ipynb's run_sal): the generator runs on across epochs, every epoch from rest.
@@ -43,7 +52,7 @@ EisysRun run_with(const EisysConfig& c, Generator& rng, bool keep_spikes) {
     run.weights.push_back(w);
     for (int epoch = 0; epoch < c.learn_epochs; ++epoch) {
         run.measures = SpikeMeasures(mc);
-        simulate(c, w, rng, run.measures);
+        simulate(w, rng, run.measures);
         w += c.learn_lr * c.learn_mask.cwiseProduct(sal_update(run.measures, c.steps, c.t_ref));
         run.weights.push_back(w);
     }
@@ -73,7 +82,7 @@ EisysConfig EisysConfig::from_params(const Params& p) {
         c.ei_preset = false;
         if (!has(p, "b")) throw ParamError("b", "network: explicit needs the biases b");
         const std::vector<double> b = get_real_list(p, "b");
-        if (b.empty() || b.size() > 32) throw ParamError("b", "expected 1 to 32 biases");
+        if (b.empty() || b.size() > 31) throw ParamError("b", "expected 1 to 31 biases (the sampler keeps neuron sets as 32-bit masks)");
         const int dim = static_cast<int>(b.size());
         c.b = Eigen::Map<const Vector>(b.data(), dim);
         if (!has(p, "w")) throw ParamError("w", "network: explicit needs the weights w");

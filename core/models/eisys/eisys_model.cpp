@@ -32,7 +32,7 @@ ModelInfo make_info() {
         {"ei.b_i1", ParamType::real, -2.0, -100.0, 100.0, "E-I preset: bias of i1"},
         {"ei.b_i2", ParamType::real, -2.0, -100.0, 100.0, "E-I preset: bias of i2"},
         {"w", ParamType::real_matrix, nullptr, {}, {}, "explicit network: weights W[post][pre]"},
-        {"b", ParamType::real_list, nullptr, {}, {}, "explicit network: biases (1 to 32 neurons)"},
+        {"b", ParamType::real_list, nullptr, {}, {}, "explicit network: biases (1 to 31 neurons)"},
         {"t_ref", ParamType::integer, 25, 1, 1e6, "refractory period (steps)"},
         {"tau_syn", ParamType::real, 25.0, 0.0, 1e7, "rectangular PSP window (0, tau_syn) in steps"},
         {"steps", ParamType::integer, 20000, 1, 1e12, "steps per simulation (per epoch when learning)"},

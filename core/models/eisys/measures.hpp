@@ -9,6 +9,7 @@
 //  - get_first_order_stds as histograms: nearest-neighbour timing differences (and every
 //    neuron's inter-spike intervals on the diagonal) in unit bins over [−H, H].
 // All STDP sums use the exponential window of exp_kernel; they are raw sums (the model scales).
+#include "core/models/ssn/simulation.hpp"
 #include "core/models/ssn/types.hpp"
 
 #include <cstdint>
@@ -38,11 +39,11 @@ struct MeasureConfig {
     bool keep_spikes = false;  // also store the spike list (tests, small runs)
 };
 
-class SpikeMeasures {
+class SpikeMeasures final : public ssn::SpikeSink {
 public:
     explicit SpikeMeasures(MeasureConfig config);
 
-    void add_spike(std::int64_t t, int neuron);
+    void add_spike(std::int64_t t, int neuron) override;
 
     const MeasureConfig& config() const { return config_; }
     const std::vector<std::int64_t>& counts() const { return counts_; }

@@ -3,6 +3,7 @@
 #include "core/models/exec/exec_config.hpp"
 #include "core/models/exec/outputs.hpp"
 #include "core/models/exec/process.hpp"
+#include "core/signal_name.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -82,12 +83,6 @@ void write_text(const fs::path& path, const std::string& text) {
     out << text;
     out.flush();
     if (!out) throw std::runtime_error(path.string() + ": cannot write");
-}
-
-std::string signal_name(int sig) {
-    const char* abbrev = ::sigabbrev_np(sig);
-    const char* text = ::strsignal(sig);
-    return std::to_string(sig) + (abbrev ? std::string(" (SIG") + abbrev + (text ? std::string(", ") + text : "") + ")" : "");
 }
 
 std::string log_tails(const fs::path& dir) {

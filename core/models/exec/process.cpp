@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
+#include <utility>
 
 extern char** environ;
 
@@ -128,6 +129,57 @@ std::string tail(const fs::path& path, std::size_t max_lines, std::size_t max_by
     return start > 0 ? "..." + text : text;
 }
 
+// The program's parent-death signal reaches only the program itself, not what it started. A
+// watchdog process outside the program's group holds the read end of a pipe whose write end only
+// this process has: when this process dies, even by SIGKILL, the pipe closes and the watchdog kills
+// the whole group, grandchildren included. Released after the program has ended, but before it is
+// reaped, so the group id it kills cannot have been reused.
+class Watchdog {
+public:
+    explicit Watchdog(pid_t group) {
+        int fds[2];
+        if (::pipe2(fds, O_CLOEXEC) != 0) return;  // no watchdog: the program still dies with its parent
+        watchdog_ = ::fork();
+        if (watchdog_ == 0) {
+            // Only async-signal-safe calls: this process was forked from a threaded one.
+            struct sigaction ignore {};
+            ignore.sa_handler = SIG_IGN;
+            for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE}) ::sigaction(sig, &ignore, nullptr);
+            const int watch = fds[0];
+            if (watch > 3) ::close_range(3, static_cast<unsigned>(watch - 1), 0);
+            ::close_range(static_cast<unsigned>(watch + 1), ~0U, 0);
+            char byte;
+            while (true) {
+                const ssize_t n = ::read(watch, &byte, 1);
+                if (n == 0 || (n < 0 && errno != EINTR)) break;
+            }
+            ::killpg(group, SIGKILL);
+            ::_exit(0);
+        }
+        ::close(fds[0]);
+        if (watchdog_ < 0) {
+            ::close(fds[1]);
+            return;
+        }
+        write_end_ = fds[1];
+    }
+    ~Watchdog() { release(); }
+    // Ends the watchdog (it kills the group once more, harmlessly) and reaps it.
+    void release() {
+        if (write_end_ < 0) return;
+        ::close(std::exchange(write_end_, -1));
+        int status = 0;
+        while (::waitpid(watchdog_, &status, 0) < 0 && errno == EINTR) {
+        }
+    }
+    Watchdog(const Watchdog&) = delete;
+    Watchdog& operator=(const Watchdog&) = delete;
+
+private:
+    pid_t watchdog_ = -1;
+    int write_end_ = -1;
+};
+
 ProcessResult run_process(const ProcessSpec& spec, const std::function<StopReason()>& should_stop,
                           std::chrono::milliseconds grace) {
     using Clock = std::chrono::steady_clock;
@@ -197,6 +249,7 @@ ProcessResult run_process(const ProcessSpec& spec, const std::function<StopReaso
         child_fail(report, 4);
     }
     ::setpgid(pid, pid);  // also from the parent, so that killpg works from the first moment
+    Watchdog watchdog(pid);
     ::close(pipe_fds[1]);
     ChildError failure{};
     ssize_t n;
@@ -204,6 +257,7 @@ ProcessResult run_process(const ProcessSpec& spec, const std::function<StopReaso
     }
     ::close(pipe_fds[0]);
     if (n == static_cast<ssize_t>(sizeof failure)) {
+        watchdog.release();
         reap(pid);
         static const char* stages[] = {"cannot enter working folder", "cannot open /dev/null",
                                        "cannot create stdout log", "cannot create stderr log", "cannot execute"};
@@ -231,6 +285,7 @@ ProcessResult run_process(const ProcessSpec& spec, const std::function<StopReaso
     // The leader is a zombie or still running: its pid (= the group id) cannot be reused yet, so this
     // reaches only the program and whatever it left behind.
     ::killpg(pid, SIGKILL);
+    watchdog.release();
     const int status = reap(pid);
     result.seconds = std::chrono::duration<double>(Clock::now() - started).count();
     if (WIFSIGNALED(status)) {

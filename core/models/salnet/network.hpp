@@ -13,8 +13,8 @@
 // Event-driven: spikes are sparse (a few percent of the neurons per step), so membranes change
 // only where a spike is born or leaves the PSP window (one column of W or B per event), and the
 // SAL sums need only each neuron's last two spike times (refractoriness > t_ref keeps at most two
-// spikes in the window) — no dense products per step. The reference's float32 arithmetic is
-// float64 here.
+// spikes in the window) — no dense products per step. The simulation runs in float32 like the
+// reference's; the weights and their updates are kept in double.
 #include "core/rng.hpp"
 
 #include <Eigen/Dense>
@@ -68,9 +68,15 @@ public:
     const std::vector<Matrix>& last_delta() const { return last_delta_; }
 
 private:
+    // The hot path runs in float, as the reference (torch float32) does: twice the SIMD lanes
+    // per spike's column update. Columns of W and B, rows of the SAL sums, contiguous.
+    using FloatMatrix = Eigen::MatrixXf;
+    using FloatRowMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+    using FloatVector = Eigen::VectorXf;
+
     // One network of the batch.
     struct State {
-        std::vector<Vector> mem;
+        std::vector<FloatVector> mem;
         std::vector<std::vector<std::int64_t>> last1;  // last spike per neuron
         std::vector<std::vector<std::int64_t>> last2;  // the one before
         // ring[t mod (t_ref + 1)][l]: layer l's spikes at step t, while they are in the PSP window.
@@ -85,13 +91,15 @@ private:
     NetworkParams params_;
     std::vector<State> states_;
     double log_t_ref_;
-    std::vector<double> window_;  // e^(−Δ/t_ref) for Δ = 0 … 2·t_ref − 1
-    using RowMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-    std::vector<RowMatrix> delta_;    // ΔB_l from the post side: a spike of i updates row i
-    std::vector<RowMatrix> delta_t_;  // ΔB_lᵀ from the pre side: a spike of j updates row j
+    std::vector<float> window_;  // e^(−Δ/t_ref) for Δ = 0 … 2·t_ref − 1
+    std::vector<FloatMatrix> w_;   // float copies of params_.w and params_.fb
+    std::vector<FloatMatrix> fb_;
+    std::vector<FloatRowMatrix> delta_;    // ΔB_l from the post side: a spike of i updates row i
+    std::vector<FloatRowMatrix> delta_t_;  // ΔB_lᵀ from the pre side: a spike of j updates row j
     std::vector<Matrix> last_delta_;
     std::vector<std::int64_t> epoch_spikes_;
-    std::vector<Vector> trace_;   // scratch: per layer, Σ e^(−Δ/t_ref) over recent spikes
+    std::vector<FloatVector> trace_;  // scratch: per layer, Σ e^(−Δ/t_ref) over recent spikes
+    std::vector<FloatVector> prob_;   // scratch: per layer, the spike probabilities of a step
 };
 
 }  // namespace sr::salnet

@@ -132,10 +132,11 @@ public:
     void validate(const Params& params) const override { SalnetConfig::from_params(params); }
 
     double estimate_cost(const Params& params) const override {
-        const SalnetConfig c = SalnetConfig::from_params(params);
+        // From the sizes alone (the configuration would draw the weights).
         double neurons = 0.0;
-        for (const int d : c.network.dims) neurons += d;
-        return kSecondsPerNeuronStep * neurons * c.batch * static_cast<double>(c.steps) * c.epochs;
+        for (const double d : get_real_list(params, "dims")) neurons += d;
+        return kSecondsPerNeuronStep * neurons * static_cast<double>(get_int(params, "batch")) *
+               static_cast<double>(get_int(params, "steps")) * static_cast<double>(get_int(params, "epochs"));
     }
 
     Result run(const Params& params, RunContext& context) const override {

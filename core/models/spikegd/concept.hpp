@@ -2,7 +2,9 @@
 // spikegd's concept figure (experiments/concept/concept.py): one QIF neuron at rest receives an
 // excitatory input of varying weight w at t = 0.5 ("weight"), or a fixed excitatory input at 0.5 and
 // an inhibitory one (weight -pi^2/4) at a varying time ("time"). On a grid of the varied parameter:
-// the first output spike time (infinity without one) and its exact derivative.
+// the first output spike time (infinity without one) and its exact derivative; for the QIF neuron
+// or, for comparison, the LIF neuron.
+#include "core/models/spikegd/lif.hpp"
 #include "core/models/spikegd/qif.hpp"
 #include "core/models/spikegd/qif_network.hpp"
 
@@ -12,7 +14,9 @@
 namespace sr::spikegd {
 
 struct ConceptConfig {
+    std::string neuron_model = "qif";  // or "lif"
     QifParams neuron;
+    LifParams lif;
     std::string vary = "weight";  // or "time"
     double T = 4.0;
     int K = 4;
@@ -26,6 +30,14 @@ struct ConceptPoint {
 
 QifTrialSpec concept_spec(const ConceptConfig& c, double p);
 ConceptPoint concept_point(const ConceptConfig& c, double p);
+// The minimal weight that makes the neuron at rest spike (pi^2/4 for QIF, 4 V_th for LIF).
+double concept_w_min(const ConceptConfig& c);
+
+// Voltage and current on a time grid of step dt from 0 to T for parameter value p.
+struct ConceptTrace {
+    std::vector<double> t, V, I;
+};
+ConceptTrace concept_trace(const ConceptConfig& c, double p, double dt);
 // The grid of the reference: weights linspace(0, 2 pi^2/4, Nvar + 1) or times linspace(0, T, Nvar + 1).
 std::vector<double> concept_grid(const ConceptConfig& c, int Nvar);
 // Example parameters from their relative values: weights in units of pi^2/4, times in units of the

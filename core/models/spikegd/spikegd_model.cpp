@@ -1,11 +1,15 @@
 #include "core/models/spikegd/spikegd_model.hpp"
 
+#include "core/data/idx.hpp"
 #include "core/models/spikegd/concept.hpp"
+#include "core/models/spikegd/mnist.hpp"
 #include "core/models/spikegd/rnn.hpp"
 #include "core/models/spikegd/single.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <stdexcept>
 
 namespace sr {
 namespace {
@@ -68,7 +72,8 @@ Array raster(const spikegd::QifTrial& trial) {
             rows.push_back(e.t);
             rows.push_back(e.j);
         }
-    return Array::real({rows.size() / 2, 2}, std::move(rows));
+    const std::size_t n = rows.size() / 2;
+    return Array::real({n, 2}, std::move(rows));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -294,15 +299,18 @@ public:
         info_.doc =
             "The concept figure of spikegd (experiments/concept): a QIF neuron's first output spike "
             "time and its exact derivative on a grid of an input weight ('weight') or of an "
-            "inhibitory input's time ('time'), plus voltage traces of example values.";
+            "inhibitory input's time ('time'), plus voltage traces of example values; for the "
+            "QIF neuron or, for comparison, the LIF neuron.";
         info_.params = {
             {"vary", ParamType::string, "weight", {}, {}, "'weight' (one input at 0.5) or 'time' (inhibitory input time)"},
+            {"neuron", ParamType::string, "qif", {}, {}, "'qif' or 'lif' (the reference's LIF panels use T = 3, K = 5, w_exc_relative = 1.4)"},
+            {"V_th", ParamType::real, 1.0, 1e-9, 1e9, "LIF threshold"},
             {"Nvar", ParamType::integer, 1000, 1, 1e8, "grid intervals (the grid has Nvar + 1 points)"},
             {"T", ParamType::real, 4.0, 1e-9, 1e9, "trial duration"},
             {"K", ParamType::integer, 4, 1, 1e6, "maximal events per trial (inputs count)"},
-            {"w_exc_relative", ParamType::real, 1.5, 0.0, 1e6, "'time': the excitatory weight in units of pi^2/4"},
+            {"w_exc_relative", ParamType::real, 1.5, 0.0, 1e6, "'time': the excitatory weight in units of the minimal spiking weight (pi^2/4; LIF: 4 V_th)"},
             {"examples", ParamType::real_list, nullptr, {}, {},
-             "example values for traces, relative (weights in pi^2/4, times in the excitatory-only spike time); default as the reference"},
+             "example values for traces, relative (weights in units of the minimal spiking weight, times in the excitatory-only spike time); default as the reference"},
             {"dt", ParamType::real, 0.01, 1e-6, 1e3, "time step of the traces"},
         };
         for (auto& s : neuron_specs()) info_.params.push_back(std::move(s));
@@ -314,6 +322,8 @@ public:
         validate_rule(p);
         const std::string vary = get_string(p, "vary");
         if (vary != "weight" && vary != "time") throw ParamError("vary", "must be 'weight' or 'time', not '" + vary + "'");
+        const std::string neuron = get_string(p, "neuron");
+        if (neuron != "qif" && neuron != "lif") throw ParamError("neuron", "must be 'qif' or 'lif', not '" + neuron + "'");
     }
 
     double estimate_cost(const Params& params) const override {
@@ -327,13 +337,19 @@ public:
         spikegd::ConceptConfig c;
         c.neuron = neuron_from(p);
         c.vary = get_string(p, "vary");
+        c.neuron_model = get_string(p, "neuron");
+        c.lif.tau = c.neuron.tau;
+        c.lif.V_th = get_real(p, "V_th");
         c.T = get_real(p, "T");
         c.K = static_cast<int>(get_int(p, "K"));
         c.w_exc_relative = get_real(p, "w_exc_relative");
         const int Nvar = static_cast<int>(get_int(p, "Nvar"));
+        // The reference notebook's examples.
+        const bool lif = c.neuron_model == "lif";
         const std::vector<double> relative =
             has(p, "examples") ? get_real_list(p, "examples")
-                               : (c.vary == "weight" ? std::vector<double>{0.95, 1.15, 1.5} : std::vector<double>{0.5, 0.62, 1.4});
+            : c.vary == "weight" ? std::vector<double>{0.95, 1.15, lif ? 1.4 : 1.5}
+                                 : (lif ? std::vector<double>{0.8, 1.5, 3.0} : std::vector<double>{0.5, 0.62, 1.4});
         Result r;
         run_checked([&] {
             const auto grid = spikegd::concept_grid(c, Nvar);
@@ -354,9 +370,7 @@ public:
                 const auto pt = spikegd::concept_point(c, ex[k]);
                 ex_t.push_back(pt.t_out);
                 ex_g.push_back(pt.grad);
-                auto spec = spikegd::concept_spec(c, ex[k]);
-                spec.record_states = true;
-                const auto tr = spikegd::qif_traces(c.neuron, spec, spikegd::simulate_qif(c.neuron, spec), get_real(p, "dt"));
+                const auto tr = spikegd::concept_trace(c, ex[k], get_real(p, "dt"));
                 tt.insert(tt.end(), tr.t.begin(), tr.t.end());
                 tv.insert(tv.end(), tr.V.begin(), tr.V.end());
                 ti.insert(ti.end(), tr.I.begin(), tr.I.end());
@@ -381,10 +395,143 @@ private:
     ModelInfo info_;
 };
 
+// ---------------------------------------------------------------------------------------------
+
+class MnistModel final : public Model {
+public:
+    MnistModel() {
+        info_.name = "spikegd.mnist";
+        info_.version = 1;
+        info_.doc =
+            "A layered theta network, initially silent, learns image classes from time-to-first-spike "
+            "input by exact gradient descent (spikegd experiments/mnist); network 'ann' trains the "
+            "non-spiking baseline of the same shape on the same binned images. Test metrics per epoch.";
+        info_.params = {
+            {"seed", ParamType::integer, 0, 0, kMaxSeed, "seed of the initial weights (JAX generator), data order and flips"},
+            {"network", ParamType::string, "theta", {}, {}, "'theta' (the spiking network) or 'ann' (non-spiking baseline)"},
+            {"data.train_images", ParamType::string, nullptr, {}, {}, "IDX images of the training set (plain or .gz)"},
+            {"data.train_labels", ParamType::string, nullptr, {}, {}, "IDX labels of the training set"},
+            {"data.test_images", ParamType::string, nullptr, {}, {}, "IDX images of the test set"},
+            {"data.test_labels", ParamType::string, nullptr, {}, {}, "IDX labels of the test set"},
+            {"n_train", ParamType::integer, 0, 0, 1e9, "use only the first n_train training images; 0: all"},
+            {"n_test", ParamType::integer, 0, 0, 1e9, "use only the first n_test test images; 0: all"},
+            {"I0", ParamType::real, 1.25, 0.25 + 1e-9, 1e9, "theta neuron drive (> 1/4)"},
+            {"Nin_virtual", ParamType::integer, 1, 1, 255, "virtual input neurons (pixel brightness bins - 1)"},
+            {"Nhidden", ParamType::integer, 100, 1, 1e5, "neurons per hidden layer"},
+            {"Nlayer", ParamType::integer, 3, 2, 100, "hidden layers + output layer"},
+            {"Nout", ParamType::integer, 10, 2, 1e5, "output neurons (classes)"},
+            {"w_scale", ParamType::real, 0.5, 0.0, 1e6, "initial weights uniform in +-w_scale / sqrt(fan in)"},
+            {"T", ParamType::real, 2.0, 1e-9, 1e9, "trial duration"},
+            {"K", ParamType::integer, 200, 1, 1e7, "maximal events per image (inputs count)"},
+            {"gamma", ParamType::real, 1e-2, 0.0, 1e6, "weight of the late-spike term gamma (exp(t_label / T) - 1)"},
+            {"Nbatch", ParamType::integer, 1000, 1, 1e9, "batch size"},
+            {"lr", ParamType::real, 4e-3, 0.0, 1e6, "AdaBelief learning rate"},
+            {"tau_lr", ParamType::real, 100.0, 1e-9, 1e12, "epochs per 1/e of the learning rate"},
+            {"beta1", ParamType::real, 0.9, 0.0, 1.0, "AdaBelief b1"},
+            {"beta2", ParamType::real, 0.999, 0.0, 1.0, "AdaBelief b2"},
+            {"p_flip", ParamType::real, 0.02, 0.0, 1.0, "probability of flipping a pixel's bin during training"},
+            {"Nepochs", ParamType::integer, 100, 0, 1e6, "training epochs"},
+            {"tau", ParamType::real, 6 / M_PI, 1e-9, 1e9, "theta neuron time constant (6/pi: Theta = 6)"},
+            {"eps", ParamType::real, 1e-6, 1e-15, 1e-2, "phases within eps of 0 or Theta are not moved by inputs"},
+        };
+    }
+    const ModelInfo& info() const override { return info_; }
+
+    void validate(const Params& params) const override {
+        const Params p = with_defaults(info_, params);
+        const std::string net = get_string(p, "network");
+        if (net != "theta" && net != "ann") throw ParamError("network", "must be 'theta' or 'ann', not '" + net + "'");
+        for (const char* key : {"data.train_images", "data.train_labels", "data.test_images", "data.test_labels"})
+            if (!has(p, key)) throw ParamError(key, "missing: the model reads its images from IDX files");
+    }
+
+    double estimate_cost(const Params& params) const override {
+        const Params p = with_defaults(info_, params);
+        const double n = get_int(p, "n_train") > 0 ? static_cast<double>(get_int(p, "n_train")) : 8000.0;
+        return 1e-3 * n * static_cast<double>(get_int(p, "Nepochs") + 1);
+    }
+
+    Result run(const Params& params, RunContext& context) const override {
+        validate(params);
+        const Params p = with_defaults(info_, params);
+        spikegd::MnistConfig c;
+        c.seed = static_cast<std::uint64_t>(get_int(p, "seed"));
+        c.network = get_string(p, "network");
+        c.neuron.tau = get_real(p, "tau");
+        c.neuron.I0 = get_real(p, "I0");
+        c.neuron.eps = get_real(p, "eps");
+        c.Nin_virtual = static_cast<int>(get_int(p, "Nin_virtual"));
+        c.Nhidden = static_cast<int>(get_int(p, "Nhidden"));
+        c.Nlayer = static_cast<int>(get_int(p, "Nlayer"));
+        c.Nout = static_cast<int>(get_int(p, "Nout"));
+        c.w_scale = get_real(p, "w_scale");
+        c.T = get_real(p, "T");
+        c.K = static_cast<int>(get_int(p, "K"));
+        c.gamma = get_real(p, "gamma");
+        c.Nbatch = static_cast<int>(get_int(p, "Nbatch"));
+        c.lr = get_real(p, "lr");
+        c.tau_lr = get_real(p, "tau_lr");
+        c.beta1 = get_real(p, "beta1");
+        c.beta2 = get_real(p, "beta2");
+        c.p_flip = get_real(p, "p_flip");
+        c.Nepochs = static_cast<int>(get_int(p, "Nepochs"));
+        auto load = [&](const char* images, const char* labels, const char* limit) {
+            data::ImageSet set;
+            try {
+                set = data::load_idx(get_string(p, images), get_string(p, labels));
+            } catch (const std::runtime_error& e) {
+                throw ParamError(images, e.what());
+            }
+            const auto n = static_cast<std::size_t>(get_int(p, limit));
+            if (n > 0 && n < set.count) set = set.slice(0, n);
+            return spikegd::bin_images(set.values, set.pixels, set.labels, c.Nin_virtual);
+        };
+        const auto train = load("data.train_images", "data.train_labels", "n_train");
+        const auto test = load("data.test_images", "data.test_labels", "n_test");
+        for (const auto* set : {&train, &test})
+            for (int label : set->labels)
+                if (label < 0 || label >= c.Nout)
+                    throw ParamError("Nout", "a label " + std::to_string(label) + " is outside 0 .. Nout - 1");
+        const auto run = run_checked([&] {
+            return spikegd::train_mnist(c, train, test, [&](int epoch, int batch) {
+                if (batch == 0) {
+                    context.check_cancelled();
+                    context.report_progress(static_cast<double>(epoch) / std::max(1, c.Nepochs));
+                }
+            });
+        });
+        Result r;
+        const std::size_t n = run.epochs.size();
+        std::vector<double> loss, acc, loss_ord, acc_ord, activity, silent, train_loss;
+        for (const auto& e : run.epochs) {
+            loss.push_back(e.loss);
+            acc.push_back(e.acc);
+            loss_ord.push_back(e.loss_ord);
+            acc_ord.push_back(e.acc_ord);
+            activity.push_back(e.activity);
+            silent.push_back(e.silent);
+            train_loss.push_back(e.train_loss);
+        }
+        const auto& last = run.epochs.back();
+        r.metrics = {{"acc", last.acc}, {"acc_ord", last.acc_ord}, {"loss", last.loss}, {"loss_ord", last.loss_ord},
+                     {"activity", last.activity}, {"silent", last.silent},
+                     {"acc_initial", run.epochs.front().acc}, {"loss_ord_initial", run.epochs.front().loss_ord}};
+        for (const auto& [name, v] : {std::pair<const char*, const std::vector<double>*>{"test_loss", &loss}, {"test_acc", &acc},
+                                      {"test_loss_ord", &loss_ord}, {"test_acc_ord", &acc_ord}, {"activity", &activity},
+                                      {"silent_neurons", &silent}, {"train_loss", &train_loss}})
+            r.arrays.emplace(name, Array::real({n}, *v));
+        return r;
+    }
+
+private:
+    ModelInfo info_;
+};
+
 }  // namespace
 
 std::vector<ModelPtr> make_spikegd_models() {
-    return {std::make_shared<SingleModel>(), std::make_shared<RnnModel>(), std::make_shared<ConceptModel>()};
+    return {std::make_shared<SingleModel>(), std::make_shared<RnnModel>(), std::make_shared<ConceptModel>(),
+            std::make_shared<MnistModel>()};
 }
 
 }  // namespace sr

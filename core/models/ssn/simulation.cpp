@@ -294,8 +294,7 @@ template <int kLaneWidth, bool kSmall>
     return spiking | later;
 }
 
-void EventDrivenSampler::run(const Matrix& w, const Vector& b, std::int64_t duration, Rng& rng,
-                             SpikeStatistics& stats) {
+void EventDrivenSampler::set_weights(const Matrix& w, const Vector& b, std::int64_t duration) {
     w_ = &w;
     b_ = &b;
     if (use_table_) {
@@ -304,6 +303,46 @@ void EventDrivenSampler::run(const Matrix& w, const Vector& b, std::int64_t dura
         // rows) fill the table at once, short ones only the rows they meet.
         if ((std::int64_t{1} << dim_) * kStepsPerEagerRow <= duration) fill_table();
     }
+}
+
+namespace {
+// A SpikeSink in the shape run_loop feeds (SpikeStatistics::add_spike_lanes).
+struct SinkAdapter {
+    SpikeSink& sink;
+    template <int kLaneWidth, bool kSampleStates>
+    void add_spike_lanes(std::int64_t t, int neuron) {
+        sink.add_spike(t, neuron);
+    }
+};
+}  // namespace
+
+void EventDrivenSampler::run(const Matrix& w, const Vector& b, std::int64_t duration, Rng& rng, SpikeSink& sink) {
+    set_weights(w, b, duration);
+    SinkAdapter adapter{sink};
+    constexpr StateCounting kNone = StateCounting::none;
+    const bool small = dim_ <= kNarrowWalk;
+    if (use_table_ && small) {
+        if (wake_follows_psp_) {
+            run_lanes<true, true, true, kNone>(duration, rng, adapter);
+        } else {
+            run_lanes<true, true, false, kNone>(duration, rng, adapter);
+        }
+    } else if (use_table_) {
+        if (wake_follows_psp_) {
+            run_lanes<true, false, true, kNone>(duration, rng, adapter);
+        } else {
+            run_lanes<true, false, false, kNone>(duration, rng, adapter);
+        }
+    } else if (wake_follows_psp_) {
+        run_lanes<false, false, true, kNone>(duration, rng, adapter);
+    } else {
+        run_lanes<false, false, false, kNone>(duration, rng, adapter);
+    }
+}
+
+void EventDrivenSampler::run(const Matrix& w, const Vector& b, std::int64_t duration, Rng& rng,
+                             SpikeStatistics& stats) {
+    set_weights(w, b, duration);
     const bool small = dim_ <= kNarrowWalk;
     if (use_table_ && small && wake_follows_psp_) {
         // The published layout. A neuron wakes at most one step after its PSP ends, so its
@@ -334,9 +373,8 @@ void EventDrivenSampler::run(const Matrix& w, const Vector& b, std::int64_t dura
     }
 }
 
-template <bool kTable, bool kSmall, bool kWakeFollowsPsp, EventDrivenSampler::StateCounting kStates>
-void EventDrivenSampler::run_lanes(std::int64_t duration, Rng& rng, SpikeStatistics& stats,
-                                   std::int64_t* state_counts) {
+template <bool kTable, bool kSmall, bool kWakeFollowsPsp, EventDrivenSampler::StateCounting kStates, class Stats>
+void EventDrivenSampler::run_lanes(std::int64_t duration, Rng& rng, Stats& stats, std::int64_t* state_counts) {
 #if SR_SSN_WIDE_LANES
     if (wide_lanes_) {
         run_wide<kTable, kSmall, kWakeFollowsPsp, kStates>(duration, rng, stats, state_counts);
@@ -347,16 +385,16 @@ void EventDrivenSampler::run_lanes(std::int64_t duration, Rng& rng, SpikeStatist
 }
 
 #if SR_SSN_WIDE_LANES
-template <bool kTable, bool kSmall, bool kWakeFollowsPsp, EventDrivenSampler::StateCounting kStates>
-SR_SSN_WIDE_TARGET void EventDrivenSampler::run_wide(std::int64_t duration, Rng& rng, SpikeStatistics& stats,
+template <bool kTable, bool kSmall, bool kWakeFollowsPsp, EventDrivenSampler::StateCounting kStates, class Stats>
+SR_SSN_WIDE_TARGET void EventDrivenSampler::run_wide(std::int64_t duration, Rng& rng, Stats& stats,
                                                      std::int64_t* state_counts) {
     run_loop<kTable, kSmall, kWakeFollowsPsp, kStates, kWideLanes>(duration, rng, stats, state_counts);
 }
 #endif
 
-template <bool kTable, bool kSmall, bool kWakeFollowsPsp, EventDrivenSampler::StateCounting kStates, int kLaneWidth>
-[[gnu::always_inline]] inline void EventDrivenSampler::run_loop(std::int64_t duration, Rng& caller_rng,
-                                                                SpikeStatistics& stats,
+template <bool kTable, bool kSmall, bool kWakeFollowsPsp, EventDrivenSampler::StateCounting kStates, int kLaneWidth,
+          class Stats>
+[[gnu::always_inline]] inline void EventDrivenSampler::run_loop(std::int64_t duration, Rng& caller_rng, Stats& stats,
                                                                 std::int64_t* state_counts) {
     // A copy, kept in registers: through the reference every draw reloaded the state.
     Rng rng = caller_rng;
@@ -542,7 +580,7 @@ template <bool kTable, bool kSmall, bool kWakeFollowsPsp, EventDrivenSampler::St
         while (spiking != 0) {  // ascending index, as the step loop emits them
             const int i = std::countr_zero(spiking);
             spiking &= spiking - 1;
-            stats.add_spike_lanes<kLaneWidth, kStates == StateCounting::by_statistics>(t, i);
+            stats.template add_spike_lanes<kLaneWidth, kStates == StateCounting::by_statistics>(t, i);
             ring_time[tail & wrap] = t;
             ring_neuron[tail & wrap] = static_cast<std::uint8_t>(i);
             ring_time[++tail & wrap] = kNeverTime;

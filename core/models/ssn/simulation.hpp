@@ -81,6 +81,16 @@ void simulate_time_stepped(const Matrix& w, const Vector& b, int t_ref, double t
     }
 }
 
+// Receives the spikes of EventDrivenSampler::run's sink overload, in emission order (time, then
+// neuron ascending), for callers that measure their own statistics (model eisys).
+class SpikeSink {
+public:
+    virtual void add_spike(std::int64_t t, int neuron) = 0;
+
+protected:
+    ~SpikeSink() = default;
+};
+
 class EventDrivenSampler {
 public:
     EventDrivenSampler(int dim, int t_ref, double tau_syn);
@@ -88,6 +98,8 @@ public:
     // Simulates `duration` steps with weights `w` and biases `b`, feeding `stats` (already reset).
     void run(const Matrix& w, const Vector& b, std::int64_t duration, Rng& rng,
              SpikeStatistics& stats);
+    // The same law, every spike handed to `sink` (no state samples).
+    void run(const Matrix& w, const Vector& b, std::int64_t duration, Rng& rng, SpikeSink& sink);
 
     // Whether run uses 4-lane blocks (lanes.hpp): by default where the CPU has them. Either way
     // the results are bitwise the same; the tests compare both.
@@ -128,15 +140,19 @@ private:
     // The event loop, inlined into one function per lane width: run_lanes (2 lanes), which
     // hands over to run_wide, compiled for the CPUs that have the wide lanes, where they are
     // available. kSmall: the table has kSmallRows. state_counts: where by_spans counts.
-    template <bool kTable, bool kSmall, bool kWakeFollowsPsp, StateCounting kStates, int kLaneWidth>
-    void run_loop(std::int64_t duration, Rng& rng, SpikeStatistics& stats, std::int64_t* state_counts);
-    template <bool kTable, bool kSmall, bool kWakeFollowsPsp, StateCounting kStates = StateCounting::by_statistics>
-    void run_lanes(std::int64_t duration, Rng& rng, SpikeStatistics& stats, std::int64_t* state_counts = nullptr);
+    // Stats: SpikeStatistics, or the adapter of a SpikeSink (kStates none).
+    template <bool kTable, bool kSmall, bool kWakeFollowsPsp, StateCounting kStates, int kLaneWidth, class Stats>
+    void run_loop(std::int64_t duration, Rng& rng, Stats& stats, std::int64_t* state_counts);
+    template <bool kTable, bool kSmall, bool kWakeFollowsPsp, StateCounting kStates = StateCounting::by_statistics,
+              class Stats = SpikeStatistics>
+    void run_lanes(std::int64_t duration, Rng& rng, Stats& stats, std::int64_t* state_counts = nullptr);
 #if SR_SSN_WIDE_LANES
-    template <bool kTable, bool kSmall, bool kWakeFollowsPsp, StateCounting kStates>
-    SR_SSN_WIDE_TARGET void run_wide(std::int64_t duration, Rng& rng, SpikeStatistics& stats,
+    template <bool kTable, bool kSmall, bool kWakeFollowsPsp, StateCounting kStates, class Stats>
+    SR_SSN_WIDE_TARGET void run_wide(std::int64_t duration, Rng& rng, Stats& stats,
                                      std::int64_t* state_counts);
 #endif
+    // New weights: the cached rates are stale (and a long epoch fills the table at once).
+    void set_weights(const Matrix& w, const Vector& b, std::int64_t duration);
     void compute_rates(double* row, std::uint32_t psp_mask) const;
     // compute_rates for every PSP mask, with the membrane potentials built up mask by mask.
     void fill_table();

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
@@ -50,15 +51,25 @@ private:
     };
 };
 
-// mode "ok" returns value; "throw" throws; "nan" returns a NaN metric.
+// Recurses without end: the stack overflows (a SIGSEGV with no stack left for a handler).
+int overflow_stack(int depth) {
+    volatile char frame[1024];
+    frame[0] = static_cast<char>(depth);
+    if (depth < 0) return frame[0];  // never: keeps the compiler from calling the recursion endless
+    return overflow_stack(depth + 1) + frame[0];
+}
+
+// mode "ok" returns value; "throw" throws; "nan" returns a NaN metric; "abort" and "overflow" crash
+// the whole process (as a bug in a model or library would).
 class FailModel final : public Model {
 public:
     const ModelInfo& info() const override { return info_; }
 
     void validate(const Params& params) const override {
         const std::string mode = get_string(params, "mode");
-        if (mode != "ok" && mode != "throw" && mode != "nan" && mode != "inf") {
-            throw ParamError("mode", "must be one of ok, throw, nan, inf; got '" + mode + "'");
+        if (mode != "ok" && mode != "throw" && mode != "nan" && mode != "inf" && mode != "abort" &&
+            mode != "overflow") {
+            throw ParamError("mode", "must be one of ok, throw, nan, inf, abort, overflow; got '" + mode + "'");
         }
     }
 
@@ -69,6 +80,8 @@ public:
             throw std::runtime_error("failing on request (value " +
                                      std::to_string(get_real(params, "value")) + ")");
         }
+        if (mode == "abort") std::abort();
+        if (mode == "overflow") overflow_stack(0);
         Result result;
         result.metrics["value"] =
             mode == "nan"   ? std::numeric_limits<double>::quiet_NaN()
@@ -81,9 +94,10 @@ private:
     ModelInfo info_{
         "testing.fail",
         1,
-        "Fails on request: mode ok | throw | nan (a NaN metric) | inf (an infinite metric, a valid result).",
+        "Fails on request: mode ok | throw | nan (a NaN metric) | inf (an infinite metric, a valid result) | "
+        "abort | overflow (crash the process: abort(), a stack overflow).",
         {
-            {"mode", ParamType::string, "ok", {}, {}, "ok, throw, nan or inf"},
+            {"mode", ParamType::string, "ok", {}, {}, "ok, throw, nan, inf, abort or overflow"},
             {"value", ParamType::real, 1.0, {}, {}, "metric returned when mode is ok"},
         },
     };
