@@ -109,10 +109,23 @@ int cmd_expand(const std::string& sweep_file, const std::string& format, const s
     }
 }
 
-int cmd_models() {
+// models [NAME] [--json]: every model, or one, with its parameters (types, defaults, ranges).
+int cmd_models(const std::string& only, bool json) {
     const sr::ModelRegistry& registry = sr::builtin_models();
+    if (!only.empty() && !registry.find(only)) return fail("no model named '" + only + "' (see: sweep_runner models)");
+    sr::Json out = sr::Json::array();
     for (const std::string& name : registry.names()) {
+        if (!only.empty() && name != only) continue;
         const sr::ModelInfo& info = registry.find(name)->info();
+        sr::Json params = sr::Json::array();
+        for (const sr::ParamSpec& p : info.params) {
+            params.push_back({{"name", p.name}, {"type", sr::to_string(p.type)}, {"default", p.default_value},
+                              {"min", p.min ? sr::Json(*p.min) : sr::Json()}, {"max", p.max ? sr::Json(*p.max) : sr::Json()},
+                              {"doc", p.doc}});
+        }
+        out.push_back({{"name", info.name}, {"version", info.version}, {"doc", info.doc}, {"params", params},
+                       {"open_params", info.open_params}, {"metrics_only", info.metrics_only}});
+        if (json) continue;
         std::cout << info.name << " (version " << info.version << "): " << info.doc << '\n';
         for (const sr::ParamSpec& p : info.params) {
             std::cout << "  " << p.name << "  " << sr::to_string(p.type)
@@ -128,6 +141,7 @@ int cmd_models() {
             std::cout << "  " << p.doc << '\n';
         }
     }
+    if (json) std::cout << out.dump(1) << '\n';
     return 0;
 }
 
@@ -404,7 +418,11 @@ int main(int argc, char** argv) {
     expand_cmd->add_option("--format", expand_format)->check(CLI::IsMember({"table", "json"}));
     expand_cmd->add_option("--db", expand_db, "also say what a run would do to this index: new, done, failed, retired");
 
-    auto* models_cmd = app.add_subcommand("models", "list models and their parameters");
+    std::string model_name;
+    bool models_json = false;
+    auto* models_cmd = app.add_subcommand("models", "list models (or one) and their parameters");
+    models_cmd->add_option("name", model_name, "only this model");
+    models_cmd->add_flag("--json", models_json, "as JSON");
 
     // The read verbs default to the index `run` writes by default.
     std::string read_db = "results/index.db";
@@ -488,7 +506,7 @@ int main(int argc, char** argv) {
         }
         if (*merge_cmd) return sr::slurm::merge(merge_sweep, merge_db, merge_out);
         if (*expand_cmd) return cmd_expand(expand_file, expand_format, expand_db);
-        if (*models_cmd) return cmd_models();
+        if (*models_cmd) return cmd_models(model_name, models_json);
         if (*status_cmd) return cmd_status(read_db);
         if (*results_cmd) {
             if (limit > 0) query.limit = limit;

@@ -247,5 +247,17 @@ TEST_F(Workflow, VerifyResetGc) {
     EXPECT_EQ(cli({"verify"}).out, "4 payloads checked: 4 ok, 0 missing, 0 corrupt\n");
 }
 
+TEST_F(Workflow, ModelsNameListsOneModel) {
+    const auto json = cli({"models", "testing.fail", "--json"});
+    ASSERT_EQ(json.exit_code, 0) << json.err;
+    const Json models = Json::parse(json.out);
+    ASSERT_EQ(models.size(), 1u);
+    EXPECT_EQ(models[0]["name"], "testing.fail");
+    EXPECT_EQ(models[0]["params"][1]["name"], "value");
+    EXPECT_EQ(models[0]["params"][1]["type"], "real");
+    EXPECT_EQ(cli({"models", "testing.fail"}).out.rfind("testing.fail (version 1): ", 0), 0u);
+    EXPECT_EQ(cli({"models", "nope"}).err, "error: no model named 'nope' (see: sweep_runner models)\n");
+}
+
 }  // namespace
 }  // namespace sr
