@@ -78,6 +78,7 @@ public:
         return std::nullopt;
     }
     void on_outcome(const PackedJob& job, Outcome outcome) override { inner_.on_outcome(job, outcome); }
+    void on_result(const PackedJob& job, const JobOutcome& outcome) override { inner_.on_result(job, outcome); }
     bool exhausted() const override { return inner_.exhausted(); }
     std::size_t skipped() const { return skipped_; }
 

@@ -5,6 +5,7 @@
     tools/sal_plot.py fig11 OUT/index.db [--sweep sal_fig11] [-o fig11.png] # attractor deviation maps
     tools/sal_plot.py dales-law OUT/index.db [-o fig10.png]                 # Fig. 10 + rates panel
     tools/sal_plot.py fig2d OUT/index.db [-o fig2d.png]                     # SAL weight evolution
+    tools/sal_plot.py salnet OUT/index.db [--sweep sal_fig7] [-o fig7.png]  # Fig. 7 / 9: W-B alignment
 
 Each prints a JSON summary on stdout (the numbers the figure's claim rests on) and, with -o, saves
 the figure. The attractor line ("basin of attraction", stddc/ppd.py's PPDMaker.calc_boa): the SAL
@@ -261,14 +262,78 @@ def fig2d(args):
     return summary
 
 
+def salnet(args):
+    """Angle and correlation between W and B^T per epoch (mean and spread over the jobs of each
+    block and learning rate), and the final W-B scatter of the first job, per layer pair."""
+    import h5py
+
+    jobs = load(args.db, args.sweep or "sal_fig7", "salnet")
+    groups = {}
+    for j in jobs:
+        with h5py.File(j["payload"], "r") as f:
+            run = {"angle": f["angle"][()], "corr": f["corr"][()]}
+            pairs = run["angle"].shape[1]
+            run["scatter"] = [(f[f"w_{k + 1}"][()], f[f"fb_{k}_t"][()]) for k in range(pairs)]
+        groups.setdefault((j["block"], j["params"]["lr"]), []).append(run)
+    summary = {}
+    for (block, lr), runs in groups.items():
+        angle = np.array([r["angle"] for r in runs])  # [run, epoch, pair]
+        corr = np.array([r["corr"] for r in runs])
+        half = (angle.shape[1] - 1) // 2
+        summary[f"{block or 'all'} lr={lr}"] = {
+            "runs": len(runs),
+            "angle_start": angle[:, 0].mean(axis=0).tolist(),
+            "angle_half": angle[:, half].mean(axis=0).tolist(),
+            "angle_half_sd": angle[:, half].std(axis=0).tolist(),
+            "angle_end": angle[:, -1].mean(axis=0).tolist(),
+            "angle_end_sd": angle[:, -1].std(axis=0).tolist(),
+            "corr_end": corr[:, -1].mean(axis=0).tolist(),
+        }
+    if args.output:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        first = next(iter(groups.values()))[0]
+        pairs = len(first["scatter"])
+        fig, axes = plt.subplots(1, 2 + pairs, figsize=(3.2 * (2 + pairs), 3), layout="constrained")
+        for (block, lr), runs in groups.items():
+            angle = np.array([r["angle"] for r in runs])
+            corr = np.array([r["corr"] for r in runs])
+            epochs = np.arange(angle.shape[1])
+            for k in range(angle.shape[2]):
+                label = f"pair {k}, lr {lr}"
+                axes[0].plot(epochs, angle[:, :, k].mean(axis=0), label=label)
+                axes[0].fill_between(epochs, angle[:, :, k].min(axis=0), angle[:, :, k].max(axis=0), alpha=0.2)
+                axes[1].plot(epochs, corr[:, :, k].mean(axis=0), label=label)
+        axes[0].set_xlabel("epoch")
+        axes[0].set_ylabel(r"$\angle(W, B^T)$ [deg]")
+        axes[1].set_xlabel("epoch")
+        axes[1].set_ylabel("corr(W, $B^T$)")
+        axes[0].legend(fontsize=7)
+        for k, (w, b) in enumerate(first["scatter"]):
+            ax = axes[2 + k]
+            ax.scatter(w.ravel(), b.ravel(), s=2, alpha=0.2)
+            bound = 1.1 * max(np.abs(w).max(), np.abs(b).max())
+            ax.plot([-bound, bound], [-bound, bound], "k--", lw=0.8)
+            ax.set_xlim(-bound, bound)
+            ax.set_ylim(-bound, bound)
+            ax.set_aspect("equal")
+            ax.set_xlabel(f"$W_{k + 1}$")
+            ax.set_ylabel(f"$B_{k}^T$ (final)")
+        fig.savefig(args.output, dpi=150)
+    return summary
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", choices=["ppd", "fig11", "dales-law", "fig2d"])
+    parser.add_argument("what", choices=["ppd", "fig11", "dales-law", "fig2d", "salnet"])
     parser.add_argument("db", help="the sweep_runner index (OUT/index.db)")
     parser.add_argument("--sweep", help="sweep name (default: the figure's sweep file's)")
     parser.add_argument("-o", "--output", help="save the figure here")
     args = parser.parse_args()
-    summary = {"ppd": ppd, "fig11": fig11, "dales-law": dales_law, "fig2d": fig2d}[args.what](args)
+    summary = {"ppd": ppd, "fig11": fig11, "dales-law": dales_law, "fig2d": fig2d, "salnet": salnet}[args.what](args)
     print(json.dumps(summary, indent=1))
 
 

@@ -1,7 +1,9 @@
 // Evolution sweeps end to end through the CLI (threads and mpirun): every rule scored once, the
 // same populations after kill -9 and a rerun as without, and a rerun of a finished sweep runs nothing.
 #include "db/store.hpp"
+#include "scheduler/run.hpp"
 #include "support/process.hpp"
+#include "worker/thread_pool.hpp"
 
 #include <gtest/gtest.h>
 
@@ -128,6 +130,22 @@ TEST(EvolutionRun, RulesStoppedByTheTimeoutScoreMinusInfinityOnce) {
     const auto again = run_process(run_args(dir / "evo.yaml", dir / "out"));
     ASSERT_EQ(again.exit_code, 0) << again.err;
     EXPECT_EQ(count(db, "SELECT sum(attempts) FROM jobs"), jobs);
+}
+
+TEST(EvolutionRun, InsideAnAllocationTheTimeBudgetPassesResultsOn) {
+    // In a Slurm allocation the coordinator's source is wrapped by the time budget; the evolution
+    // must still get its results (and finish).
+    TempDir dir;
+    write_file(dir / "evo.yaml", symreg_sweep(0, 5));
+    ThreadPool pool(2, dir / "out");
+    RunRequest request;
+    request.sweep_file = dir / "evo.yaml";
+    request.out_dir = dir / "out";
+    request.quiet = true;
+    request.pool = &pool;
+    request.remaining_seconds = [] { return std::optional<double>(3600.0); };
+    EXPECT_EQ(run_sweep(request), 0);
+    EXPECT_EQ(count(dir / "out" / "index.db", "SELECT count(*) FROM evolutions WHERE finished = 1"), 2);
 }
 
 void kill_and_resume(const std::vector<std::string>& prefix, const std::string& tag) {
