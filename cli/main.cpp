@@ -3,6 +3,7 @@
 #include "core/registry.hpp"
 #include "db/evolution_store.hpp"
 #include "db/index_lock.hpp"
+#include "db/maintenance.hpp"
 #include "db/payload.hpp"
 #include "db/query.hpp"
 #include "scheduler/expansion.hpp"
@@ -108,10 +109,23 @@ int cmd_expand(const std::string& sweep_file, const std::string& format, const s
     }
 }
 
-int cmd_models() {
+// models [NAME] [--json]: every model, or one, with its parameters (types, defaults, ranges).
+int cmd_models(const std::string& only, bool json) {
     const sr::ModelRegistry& registry = sr::builtin_models();
+    if (!only.empty() && !registry.find(only)) return fail("no model named '" + only + "' (see: sweep_runner models)");
+    sr::Json out = sr::Json::array();
     for (const std::string& name : registry.names()) {
+        if (!only.empty() && name != only) continue;
         const sr::ModelInfo& info = registry.find(name)->info();
+        sr::Json params = sr::Json::array();
+        for (const sr::ParamSpec& p : info.params) {
+            params.push_back({{"name", p.name}, {"type", sr::to_string(p.type)}, {"default", p.default_value},
+                              {"min", p.min ? sr::Json(*p.min) : sr::Json()}, {"max", p.max ? sr::Json(*p.max) : sr::Json()},
+                              {"doc", p.doc}});
+        }
+        out.push_back({{"name", info.name}, {"version", info.version}, {"doc", info.doc}, {"params", params},
+                       {"open_params", info.open_params}, {"metrics_only", info.metrics_only}});
+        if (json) continue;
         std::cout << info.name << " (version " << info.version << "): " << info.doc << '\n';
         for (const sr::ParamSpec& p : info.params) {
             std::cout << "  " << p.name << "  " << sr::to_string(p.type)
@@ -127,12 +141,17 @@ int cmd_models() {
             std::cout << "  " << p.doc << '\n';
         }
     }
+    if (json) std::cout << out.dump(1) << '\n';
     return 0;
 }
 
-std::unique_ptr<sr::Store> open_existing(const std::string& path) {
+const std::string& existing(const std::string& path) {
     if (!std::filesystem::exists(path)) throw std::runtime_error(path + ": no such database");
-    return std::make_unique<sr::Store>(path, /*read_only=*/true);
+    return path;
+}
+
+std::unique_ptr<sr::Store> open_existing(const std::string& path) {
+    return std::make_unique<sr::Store>(existing(path), /*read_only=*/true);
 }
 
 int cmd_status(const std::string& db) {
@@ -226,6 +245,45 @@ int cmd_show(const std::string& db, const std::string& key, const std::string& s
             std::cout << "  " << d.name << "  " << d.type << "  " << shape_text(d.shape) << '\n';
         }
     }
+    return 0;
+}
+
+// The write verbs (verify, reset, gc) change the index: the runner's lock keeps them from running
+// alongside a run.
+struct WritableIndex {
+    explicit WritableIndex(const std::string& db)
+        : lock(existing(db), sr::IndexLock::Mode::fail_if_held), store(db) {}
+    sr::IndexLock lock;
+    sr::Store store;
+};
+
+int cmd_verify(const std::string& db, const std::string& sweep) {
+    WritableIndex index(db);
+    const std::string name = sweep.empty() ? sweep : sr::resolve_sweep(index.store, sweep);
+    const sr::VerifyReport r = sr::verify_payloads(index.store, name);
+    std::cout << r.checked << " payloads checked: " << r.checked - r.missing - r.corrupt << " ok, " << r.missing
+              << " missing, " << r.corrupt << " corrupt\n";
+    for (const std::string& key : r.reset_keys) std::cout << "  " << key.substr(0, 12) << " back to pending\n";
+    if (!r.reset_keys.empty()) std::cout << "run the sweep again to redo them\n";
+    return r.reset_keys.empty() ? 0 : 1;
+}
+
+int cmd_reset(const std::string& db, const std::string& sweep, const std::string& where) {
+    WritableIndex index(db);
+    const std::string name = sr::resolve_sweep(index.store, sweep);
+    std::vector<std::string> keys;
+    for (const auto& row : sr::query_results(index.store, name, where, {"key"}).rows) keys.push_back(row[0].get<std::string>());
+    const std::int64_t n = sr::reset_jobs(index.store, name, keys);
+    std::cout << name << ": " << n << " jobs back to pending; the next run redoes them\n";
+    return 0;
+}
+
+int cmd_gc(const std::string& db, const std::string& sweep) {
+    WritableIndex index(db);
+    const std::string name = sweep.empty() ? sweep : sr::resolve_sweep(index.store, sweep);
+    const sr::GcReport r = sr::collect_garbage(index.store, name);
+    std::cout << "removed " << r.payloads << " payloads and " << r.folders << " job folders of retired jobs ("
+              << r.bytes / 1024 << " KiB)\n";
     return 0;
 }
 
@@ -360,7 +418,11 @@ int main(int argc, char** argv) {
     expand_cmd->add_option("--format", expand_format)->check(CLI::IsMember({"table", "json"}));
     expand_cmd->add_option("--db", expand_db, "also say what a run would do to this index: new, done, failed, retired");
 
-    auto* models_cmd = app.add_subcommand("models", "list models and their parameters");
+    std::string model_name;
+    bool models_json = false;
+    auto* models_cmd = app.add_subcommand("models", "list models (or one) and their parameters");
+    models_cmd->add_option("name", model_name, "only this model");
+    models_cmd->add_flag("--json", models_json, "as JSON");
 
     // The read verbs default to the index `run` writes by default.
     std::string read_db = "results/index.db";
@@ -386,6 +448,19 @@ int main(int argc, char** argv) {
     results_cmd->add_option("--agg", aggregate, "with --group-by: FUNCTIONS COLUMNS, e.g. --agg mean,std,median,count loss")
         ->expected(2)->needs(group_opt);
     results_cmd->add_option("--format", format)->check(CLI::IsMember({"table", "csv", "json"}));
+
+    std::string where;
+    auto* verify_cmd = app.add_subcommand(
+        "verify", "check every done job's payload against its recorded SHA-256; missing or corrupt: back to pending");
+    verify_cmd->add_option("db", read_db, "SQLite index")->capture_default_str();
+    verify_cmd->add_option("--sweep", sweep, "only this sweep (default: all)");
+    auto* reset_cmd = app.add_subcommand("reset", "put the jobs a filter selects back to pending (the next run redoes them)");
+    reset_cmd->add_option("db", read_db, "SQLite index")->capture_default_str();
+    reset_cmd->add_option("--sweep", sweep, "sweep name (default: the index's only sweep)");
+    reset_cmd->add_option("--where", where, "which jobs, as for results --where")->required();
+    auto* gc_cmd = app.add_subcommand("gc", "delete the payloads and job folders of retired jobs");
+    gc_cmd->add_option("db", read_db, "SQLite index")->capture_default_str();
+    gc_cmd->add_option("--sweep", sweep, "only this sweep (default: all)");
 
     std::optional<std::int64_t> show_index;
     auto* show_cmd = app.add_subcommand("show", "one job: parameters, metrics, payload datasets");
@@ -431,7 +506,7 @@ int main(int argc, char** argv) {
         }
         if (*merge_cmd) return sr::slurm::merge(merge_sweep, merge_db, merge_out);
         if (*expand_cmd) return cmd_expand(expand_file, expand_format, expand_db);
-        if (*models_cmd) return cmd_models();
+        if (*models_cmd) return cmd_models(model_name, models_json);
         if (*status_cmd) return cmd_status(read_db);
         if (*results_cmd) {
             if (limit > 0) query.limit = limit;
@@ -448,6 +523,9 @@ int main(int argc, char** argv) {
             return cmd_results(read_db, query, format);
         }
         if (*show_cmd) return cmd_show(read_db, key, sweep, show_index);
+        if (*verify_cmd) return cmd_verify(read_db, sweep);
+        if (*reset_cmd) return cmd_reset(read_db, sweep, where);
+        if (*gc_cmd) return cmd_gc(read_db, sweep);
     } catch (const std::exception& e) {
         return fail(e.what());
     }

@@ -233,6 +233,7 @@ int run_sweep(const RunRequest& request) {
     std::int64_t sweep_id = 0;
     std::size_t to_run_count = 0;
     std::size_t failed_not_retried = 0;
+    std::int64_t retired_done = 0;
     try {
         check_writable_folder(out_dir, "results folder");
         check_writable_folder(db_path.parent_path().empty() ? fs::path(".") : db_path.parent_path(),
@@ -242,13 +243,7 @@ int run_sweep(const RunRequest& request) {
         store = std::make_unique<Store>(db_path.string());
         sweep_id = store->register_sweep(spec.name, fs::absolute(request.sweep_file).string(), spec.text);
         // An evolution sweep's points are evolutions, not jobs: its source adds the fitness jobs.
-        std::int64_t retired_done = 0;
         if (!spec.evolution) store->register_jobs(sweep_id, jobs, &retired_done);
-        if (retired_done > 0) {
-            std::cerr << "warning: this edit retired " << retired_done << " done jobs: their results stay in the "
-                      << "index but no longer show in results (check first with --dry-run; seeds derived from "
-                      << "`index` shift when a value is inserted: derive them from a seed axis instead)\n";
-        }
         store->reset_running(sweep_id);
         // The index's state of each job, found by key, and the jobs not to run removed in place:
         // for a large sweep the jobs are most of the memory used, and a map holding copies of their
@@ -321,6 +316,12 @@ int run_sweep(const RunRequest& request) {
             std::cerr << failed_not_retried << " jobs failed in an earlier run and are not retried: add "
                       << "--retry-failed to run them again (see why: sweep_runner status " << db_path.string() << ")\n";
         }
+    }
+    // Shown even with --quiet: results just left the tables.
+    if (retired_done > 0) {
+        std::cerr << "warning: this edit retired " << retired_done << " done jobs: their results stay in the "
+                  << "index but no longer show in results (check first with --dry-run; seeds derived from "
+                  << "`index` shift when a value is inserted: derive them from a seed axis instead)\n";
     }
     RunSummary summary;
     std::size_t skipped_for_time = 0;

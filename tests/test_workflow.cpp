@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <fstream>
 
 namespace sr {
 namespace {
@@ -204,6 +205,58 @@ TEST_F(Workflow, EditDryRunRun) {
     test::write_text(work / "axis.yaml", "name: axis\nmodel: testing.arith\ngrid:\n  x: [0, 0.25, 0.5]\n  seed: [7, 8]\n");
     const auto axis = cli({"expand", "axis.yaml", "--db", "results/index.db"});
     EXPECT_EQ(axis.err, "against results/index.db: 2 new, 4 done, 0 failed, 0 pending; 0 done jobs would be retired\n");
+}
+
+// verify finds a corrupted and a missing payload and the next run redoes those jobs; reset puts
+// chosen jobs back; gc deletes what retired jobs left on disk.
+TEST_F(Workflow, VerifyResetGc) {
+    test::write_text(work / "quick.yaml", quick_sweep);
+    ASSERT_EQ(cli({"quick.yaml", "-q"}).exit_code, 0);
+    const auto path_of = [&](int index) {
+        const auto r = cli({"results", "--where", "index=" + std::to_string(index), "--columns", "payload_path",
+                            "--format", "csv"});
+        return test::split_lines(r.out).at(1);
+    };
+    {
+        std::ofstream corrupt(path_of(1), std::ios::app);
+        corrupt << "x";
+    }
+    fs::remove(path_of(4));
+    const auto verify = cli({"verify"});
+    EXPECT_EQ(verify.exit_code, 1);
+    EXPECT_EQ(test::split_lines(verify.out).front(), "6 payloads checked: 4 ok, 1 missing, 1 corrupt") << verify.out;
+    EXPECT_EQ(cli({"status"}).out, "quick: 4 done, 0 failed, 0 running, 2 pending\n");
+    const auto again = cli({"quick.yaml", "-q"});
+    EXPECT_EQ(again.exit_code, 0) << again.err;
+    EXPECT_EQ(cli({"verify"}).out, "6 payloads checked: 6 ok, 0 missing, 0 corrupt\n");
+
+    const auto reset = cli({"reset", "--where", "x = 0.5"});
+    EXPECT_EQ(reset.out, "quick: 2 jobs back to pending; the next run redoes them\n") << reset.err;
+    EXPECT_EQ(cli({"status"}).out, "quick: 4 done, 0 failed, 0 running, 2 pending\n");
+    ASSERT_EQ(cli({"quick.yaml", "-q"}).exit_code, 0);
+
+    std::string fewer = quick_sweep;
+    fewer.replace(fewer.find(", 0.5]"), 6, "]");
+    test::write_text(work / "quick.yaml", fewer);
+    ASSERT_EQ(cli({"quick.yaml", "-q"}).exit_code, 0);
+    const auto gc = cli({"gc"});
+    EXPECT_EQ(gc.out.rfind("removed 2 payloads and 0 job folders of retired jobs", 0), 0u) << gc.out << gc.err;
+    std::size_t h5 = 0;
+    for (const auto& e : fs::recursive_directory_iterator(work / "results" / "quick")) h5 += e.path().extension() == ".h5";
+    EXPECT_EQ(h5, 4u);
+    EXPECT_EQ(cli({"verify"}).out, "4 payloads checked: 4 ok, 0 missing, 0 corrupt\n");
+}
+
+TEST_F(Workflow, ModelsNameListsOneModel) {
+    const auto json = cli({"models", "testing.fail", "--json"});
+    ASSERT_EQ(json.exit_code, 0) << json.err;
+    const Json models = Json::parse(json.out);
+    ASSERT_EQ(models.size(), 1u);
+    EXPECT_EQ(models[0]["name"], "testing.fail");
+    EXPECT_EQ(models[0]["params"][1]["name"], "value");
+    EXPECT_EQ(models[0]["params"][1]["type"], "real");
+    EXPECT_EQ(cli({"models", "testing.fail"}).out.rfind("testing.fail (version 1): ", 0), 0u);
+    EXPECT_EQ(cli({"models", "nope"}).err, "error: no model named 'nope' (see: sweep_runner models)\n");
 }
 
 }  // namespace
