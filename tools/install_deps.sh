@@ -5,10 +5,11 @@ set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build pkg-config git
-  libopenmpi-dev openmpi-bin libboost-mpi-dev libboost-serialization-dev
+  libopenmpi-dev openmpi-bin
   libeigen3-dev libyaml-cpp-dev libsqlite3-dev sqlite3 libssl-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev libhdf5-dev hdf5-tools libcli11-dev nlohmann-json3-dev
-  zlib1g-dev  # model exec: compressed .npz results (np.savez_compressed); core/data: .gz IDX files
+  zlib1g-dev  # core/data: .gz IDX files
+  libzip-dev  # model exec: .npz results (np.savez, np.savez_compressed)
   dataset-fashion-mnist  # model csdp: Fashion-MNIST (IDX, /usr/share/datasets/fashion-mnist)
   slurm-wlm munge  # tests/slurm start a single-node Slurm (slurmctld, slurmd, munged) of their own
   python3 python3-numpy python3-scipy python3-pandas python3-h5py python3-matplotlib python3-yaml

@@ -5,12 +5,13 @@
 #include "core/params.hpp"
 
 #include <hdf5.h>
-#include <zlib.h>
+#include <zip.h>
 
 #include <cmath>
 #include <cstring>
 #include <fstream>
 #include <limits>
+#include <memory>
 #include <sstream>
 #include <stdexcept>
 
@@ -268,10 +269,6 @@ std::string header_field(const std::string& header, const std::string& key, cons
     return header.substr(i, end - i);
 }
 
-bool signature_at(const std::string& b, std::uint64_t at, const char* sig) {
-    return at <= b.size() && b.size() - at >= 4 && b.compare(at, 4, sig, 4) == 0;
-}
-
 // Product of the dimensions (times `width`), refusing what does not fit in memory anyway.
 std::size_t checked_count(const std::vector<std::size_t>& shape, std::size_t width, const std::string& label) {
     std::size_t count = width;
@@ -399,75 +396,43 @@ void read_json_result(const std::string& text, const std::string& label, Result&
 }
 
 void read_npz_result(const std::string& b, const std::string& label, Result& result) {
-    // End of central directory: the last "PK\5\6" within the final 64 KiB + 22 bytes.
-    if (b.size() < 22) fail(label, "not a zip (.npz) file");
-    std::size_t eocd = std::string::npos;
-    for (std::size_t i = b.size() - 22 + 1; i-- > 0 && b.size() - i <= 65557;) {
-        if (signature_at(b, i, "PK\x05\x06")) {
-            eocd = i;
-            break;
-        }
+    if (b.size() < 22) fail(label, "not a zip (.npz) file");  // shorter than an empty archive
+    zip_error_t error;
+    zip_error_init(&error);
+    zip_source_t* source = zip_source_buffer_create(b.data(), b.size(), 0, &error);
+    if (!source) fail(label, "cannot read zip: out of memory");
+    // ZIP_CHECKCONS: the central directory must agree with the local headers (damaged files fail here).
+    std::unique_ptr<zip_t, decltype(&zip_discard)> archive(
+        zip_open_from_source(source, ZIP_RDONLY | ZIP_CHECKCONS, &error), zip_discard);
+    if (!archive) {
+        zip_source_free(source);
+        const std::string why = zip_error_strerror(&error);
+        zip_error_fini(&error);
+        fail(label, "not a zip (.npz) file: " + why);
     }
-    if (eocd == std::string::npos) fail(label, "not a zip (.npz) file");
-    std::uint64_t entries = le(b, eocd + 10, 2, label);
-    std::uint64_t cd = le(b, eocd + 16, 4, label);
-    if ((entries == 0xFFFF || cd == 0xFFFFFFFF) && eocd >= 20 && signature_at(b, eocd - 20, "PK\x06\x07")) {
-        const std::uint64_t z64 = le(b, eocd - 20 + 8, 8, label);
-        if (!signature_at(b, z64, "PK\x06\x06")) fail(label, "bad zip64 directory");
-        entries = le(b, z64 + 32, 8, label);
-        cd = le(b, z64 + 48, 8, label);
-    }
-    std::size_t at = cd;
-    for (std::uint64_t n = 0; n < entries; ++n) {
-        if (!signature_at(b, at, "PK\x01\x02")) fail(label, "bad zip central directory");
-        const auto method = le(b, at + 10, 2, label);
-        const auto crc = le(b, at + 16, 4, label);
-        std::uint64_t compressed = le(b, at + 20, 4, label);
-        std::uint64_t size = le(b, at + 24, 4, label);
-        const auto name_len = le(b, at + 28, 2, label);
-        const auto extra_len = le(b, at + 30, 2, label);
-        const auto comment_len = le(b, at + 32, 2, label);
-        std::uint64_t local = le(b, at + 42, 4, label);
-        if (at + 46 + name_len + extra_len + comment_len > b.size()) fail(label, "truncated zip directory");
-        const std::string name = b.substr(at + 46, name_len);
-        // Zip64 extra field: the sizes and offset that did not fit, in this order.
-        for (std::size_t e = at + 46 + name_len; e + 4 <= at + 46 + name_len + extra_len;) {
-            const auto id = le(b, e, 2, label);
-            const auto len = le(b, e + 2, 2, label);
-            if (id == 1) {
-                std::size_t f = e + 4;
-                if (size == 0xFFFFFFFF) { size = le(b, f, 8, label); f += 8; }
-                if (compressed == 0xFFFFFFFF) { compressed = le(b, f, 8, label); f += 8; }
-                if (local == 0xFFFFFFFF) local = le(b, f, 8, label);
-            }
-            e += 4 + len;
+    const zip_int64_t entries = zip_get_num_entries(archive.get(), 0);
+    for (zip_int64_t i = 0; i < entries; ++i) {
+        zip_stat_t stat;
+        zip_stat_init(&stat);
+        if (zip_stat_index(archive.get(), static_cast<zip_uint64_t>(i), 0, &stat) != 0 ||
+            !(stat.valid & ZIP_STAT_NAME) || !(stat.valid & ZIP_STAT_SIZE) || !(stat.valid & ZIP_STAT_COMP_SIZE)) {
+            fail(label, std::string("bad zip entry: ") + zip_strerror(archive.get()));
         }
-        at += 46 + name_len + extra_len + comment_len;
-        if (!signature_at(b, local, "PK\x03\x04")) fail(label, "bad zip entry '" + name + "'");
-        const std::size_t data = local + 30 + le(b, local + 26, 2, label) + le(b, local + 28, 2, label);
-        if (data > b.size() || compressed > b.size() - data) fail(label, "truncated zip entry '" + name + "'");
-        if (size > 0xFFFFFFFFu || compressed > 0xFFFFFFFFu) fail(label, "zip entry '" + name + "' is too large");
-        std::string bytes;
-        if (method == 0) {
-            if (size != compressed) fail(label, "bad zip entry '" + name + "'");
-            bytes = b.substr(data, size);
-        } else if (method == 8) {
-            if (size > compressed * 1032 + 1024) fail(label, "bad zip entry '" + name + "'");  // deflate's limit
-            bytes.resize(size);
-            z_stream z{};
-            if (inflateInit2(&z, -MAX_WBITS) != Z_OK) fail(label, "zlib init failed");
-            z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(b.data() + data));
-            z.avail_in = static_cast<uInt>(compressed);
-            z.next_out = reinterpret_cast<Bytef*>(bytes.data());
-            z.avail_out = static_cast<uInt>(size);
-            const int rc = inflate(&z, Z_FINISH);
-            inflateEnd(&z);
-            if (rc != Z_STREAM_END || z.total_out != size) fail(label, "cannot inflate zip entry '" + name + "'");
-        } else {
-            fail(label, "zip entry '" + name + "' uses unsupported compression method " + std::to_string(method));
-        }
-        if (crc32(0L, reinterpret_cast<const Bytef*>(bytes.data()), static_cast<uInt>(bytes.size())) != crc) {
-            fail(label, "zip entry '" + name + "' is corrupt (CRC mismatch)");
+        const std::string name = stat.name;
+        if (stat.size > 0xFFFFFFFFu) fail(label, "zip entry '" + name + "' is too large");
+        // A declared size deflate cannot reach from the stored bytes is a forged header: refuse it
+        // before allocating.
+        if (stat.size > stat.comp_size * 1032 + 1024) fail(label, "bad zip entry '" + name + "'");
+        std::unique_ptr<zip_file_t, decltype(&zip_fclose)> file(
+            zip_fopen_index(archive.get(), static_cast<zip_uint64_t>(i), 0), zip_fclose);
+        if (!file) fail(label, "cannot open zip entry '" + name + "': " + zip_strerror(archive.get()));
+        std::string bytes(stat.size, '\0');
+        // libzip checks the CRC when the entry is read to its end, so read one byte past it.
+        const zip_int64_t got = zip_fread(file.get(), bytes.data(), stat.size);
+        char past_end = 0;
+        const zip_int64_t more = got < 0 ? -1 : zip_fread(file.get(), &past_end, 1);
+        if (got != static_cast<zip_int64_t>(stat.size) || more != 0) {
+            fail(label, "zip entry '" + name + "' is corrupt: " + zip_file_strerror(file.get()));
         }
         std::string array_name = name;
         if (array_name.size() > 4 && array_name.compare(array_name.size() - 4, 4, ".npy") == 0) {
