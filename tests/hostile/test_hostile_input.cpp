@@ -19,7 +19,7 @@ void expect_refused(const Outcome& o, const std::string& reason) {
 
 Outcome expand(const TempDir& tmp, const std::string& sweep_text) {
     write(tmp / "sweep.yaml", sweep_text);
-    return run({"expand", (tmp / "sweep.yaml").string()}, tmp.path());
+    return run({"expand", (tmp / "sweep.yaml").string(), "--format", "json"}, tmp.path());
 }
 
 TEST(HostileInput, DeriveNestedTwentyThousandLevels) {
@@ -37,7 +37,7 @@ TEST(HostileInput, DeriveNestedTwentyThousandLevels) {
     while (chain.size() + 2 <= 4096) chain += "+1";
     const Outcome o = derive(chain);
     EXPECT_EQ(o.exit_code, 0) << o.err.substr(0, 300);
-    EXPECT_NE(o.out.find("\"seed\":2048"), std::string::npos);
+    EXPECT_NE(o.out.find("\"seed\": 2048"), std::string::npos) << o.out.substr(0, 300);
 }
 
 TEST(HostileInput, RecursiveYamlAnchor) {
