@@ -42,4 +42,7 @@ public:
 
 using ModelPtr = std::shared_ptr<const Model>;
 
+// The parameters a job gets when it sets nothing: every non-null schema default (optional ones absent).
+Params default_params(const ModelInfo& info);
+
 }  // namespace sr

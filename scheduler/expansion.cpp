@@ -150,14 +150,6 @@ Location locate(const LocationMap& where, std::string key, const Location& fallb
 
 }  // namespace
 
-Params default_params(const ModelInfo& info) {
-    Params params = Json::object();
-    for (const ParamSpec& spec : info.params) {
-        if (!spec.default_value.is_null()) set_path(params, spec.name, spec.default_value);
-    }
-    return params;
-}
-
 std::string job_key(const std::string& model, int model_version, const Params& params) {
     return job_key_of_text(model, model_version, params.dump());
 }

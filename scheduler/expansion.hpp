@@ -9,8 +9,6 @@
 
 namespace sr {
 
-// Model defaults as a nested parameter object (optional parameters absent).
-Params default_params(const ModelInfo& info);
 
 // Hex SHA-256 of the canonical JSON of {model, model_version, params}. nlohmann::json keeps object
 // keys sorted, so the order keys were written in never changes a key.

@@ -28,14 +28,6 @@ double cpu_seconds() {
     return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
 }
 
-sr::Params defaults(const sr::Model& model) {
-    sr::Params params = sr::Json::object();
-    for (const auto& spec : model.info().params) {
-        if (!spec.default_value.is_null()) sr::set_path(params, spec.name, spec.default_value);
-    }
-    return params;
-}
-
 }  // namespace
 
 struct Rule {
@@ -51,7 +43,7 @@ int validation(const std::string& file) {
     const sr::ModelPtr model = sr::make_e2l_correlation_model();
     const double published[2][2] = {{14.93, 7.05}, {23.55, 12.17}};
     for (int r = 0; r < 2; ++r) {
-        sr::Params p = defaults(*model);
+        sr::Params p = sr::default_params(model->info());
         sr::set_path(p, "inputs.file", file);
         sr::set_path(p, "inputs.group", "validation");
         sr::Json trials = sr::Json::array();
@@ -83,7 +75,7 @@ int main(int argc, char** argv) {
     std::printf("file %s, trials %s\n", file.c_str(), trials.dump().c_str());
     double total = 0.0;
     for (const Rule& r : kRules) {
-        sr::Params p = defaults(*model);
+        sr::Params p = sr::default_params(model->info());
         sr::set_path(p, "inputs.file", file);
         sr::set_path(p, "inputs.trials", trials);
         sr::set_path(p, "rule.depress", r.depress);

@@ -14,10 +14,7 @@
 int main(int argc, char** argv) {
     constexpr double kReferenceSecondsPerStep = 0.12e-3;
     const sr::ModelPtr model = sr::make_microcircuit_model();
-    sr::Params params = sr::Json::object();
-    for (const sr::ParamSpec& spec : model->info().params) {
-        if (!spec.default_value.is_null()) sr::set_path(params, spec.name, spec.default_value);
-    }
+    sr::Params params = sr::default_params(model->info());
     if (argc > 1) sr::set_path(params, "student_simulation_settings.num_epochs", std::atoi(argv[1]));
     model->validate(params);
 

@@ -36,10 +36,7 @@ struct Stopwatch {
 
 // Schema defaults (the published syn_noise exp.yaml) with the first job of change_params.py.
 sr::Params published_params(const sr::Model& model) {
-    sr::Params params = sr::Json::object();
-    for (const auto& spec : model.info().params) {
-        if (!spec.default_value.is_null()) sr::set_path(params, spec.name, spec.default_value);
-    }
+    sr::Params params = sr::default_params(model.info());
     sr::set_path(params, "seed.distr", 4321);
     sr::set_path(params, "seed.init", 9002);
     sr::set_path(params, "seed.sim", 7654);

@@ -18,16 +18,8 @@ namespace {
 namespace fs = std::filesystem;
 const fs::path kTiny = fs::path(CSDP_DATA_DIR) / "mnist_tiny";
 
-Params defaults(const Model& model) {
-    Params params = Json::object();
-    for (const ParamSpec& spec : model.info().params) {
-        if (!spec.default_value.is_null()) set_path(params, spec.name, spec.default_value);
-    }
-    return params;
-}
-
 Params tiny_params(const Model& model) {
-    Params p = defaults(model);
+    Params p = default_params(model.info());
     p["data_dir"] = kTiny.string();
     p["hidden1"] = 24;
     p["hidden2"] = 12;

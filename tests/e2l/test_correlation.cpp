@@ -12,17 +12,9 @@
 namespace sr {
 namespace {
 
-Params defaults(const Model& model) {
-    Params params = Json::object();
-    for (const auto& spec : model.info().params) {
-        if (!spec.default_value.is_null()) set_path(params, spec.name, spec.default_value);
-    }
-    return params;
-}
-
 Result score(const std::string& depress, const std::string& facilitate, int trial) {
     const ModelPtr model = make_e2l_correlation_model();
-    Params p = defaults(*model);
+    Params p = default_params(model->info());
     set_path(p, "inputs.file", std::string(E2L_TEST_DATA_DIR) + "/correlation_evolution_trial" + std::to_string(trial) + ".h5");
     set_path(p, "inputs.trials", Json::array({trial}));
     set_path(p, "rule.depress", depress);
@@ -77,7 +69,7 @@ TEST(E2lCorrelation, ZooAndNanRulesScoreMinusInfinityUnsimulated) {
 }
 
 Params tiny(const Model& model) {
-    Params p = defaults(model);
+    Params p = default_params(model.info());
     set_path(p, "task.Npre", 50);
     set_path(p, "task.bg_rate", 40.0);
     set_path(p, "T_learn", 3000.0);

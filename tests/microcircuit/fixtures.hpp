@@ -1,5 +1,5 @@
 #pragma once
-// Shared helpers of the microcircuit tests: schema defaults and the reference-run fixtures.
+// Shared helpers of the microcircuit tests: the reference-run fixtures.
 #include "core/models/microcircuit/microcircuit_model.hpp"
 
 #include <fstream>
@@ -7,15 +7,6 @@
 #include <string>
 
 namespace sr::microcircuit_test {
-
-// The parameters a job gets when it sets nothing: every non-null schema default.
-inline Params defaults(const Model& model) {
-    Params params = Json::object();
-    for (const ParamSpec& spec : model.info().params) {
-        if (!spec.default_value.is_null()) set_path(params, spec.name, spec.default_value);
-    }
-    return params;
-}
 
 // tests/data/microcircuit/<name>.json: a reference run of the published code (see README there).
 inline Json load_reference(const std::string& name) {

@@ -9,12 +9,11 @@
 namespace sr {
 namespace {
 
-using microcircuit_test::defaults;
 using microcircuit_test::load_reference;
 
 // A short run: 2 epochs of short patterns.
 Params quick_params(const Model& model) {
-    Params p = defaults(model);
+    Params p = default_params(model.info());
     p["student_simulation_settings"]["num_epochs"] = 2;
     p["student_simulation_settings"]["t_pattern"] = 300;
     p["teacher_simulation_settings"]["t_pattern"] = 300;
@@ -54,13 +53,13 @@ TEST(MicrocircuitModel, DefaultsAreThePublishedSalConfiguration) {
         ++compared;
     }
     EXPECT_GE(compared, 40);
-    EXPECT_NO_THROW(model->validate(defaults(*model)));
+    EXPECT_NO_THROW(model->validate(default_params(model->info())));
     EXPECT_NO_THROW(model->validate(config));  // the published yaml works unchanged
 }
 
 TEST(MicrocircuitModel, ValidationNamesTheBadKey) {
     const ModelPtr model = make_microcircuit_model();
-    const Params good = defaults(*model);
+    const Params good = default_params(model->info());
     auto with = [&](const std::string& key, Json value) {
         Params p = good;
         set_path(p, key, std::move(value));
@@ -192,7 +191,7 @@ TEST(MicrocircuitModel, ReportsProgressAndStopsWhenAsked) {
     std::atomic<bool> stop{true};
     RunContext stopped({}, &stop);
     EXPECT_THROW(model->run(p, stopped), JobCancelled);
-    EXPECT_GT(model->estimate_cost(defaults(*model)), model->estimate_cost(p));
+    EXPECT_GT(model->estimate_cost(default_params(model->info())), model->estimate_cost(p));
 }
 
 }  // namespace

@@ -22,17 +22,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-Params defaults(const Model& model) {
-    Params params = Json::object();
-    for (const auto& spec : model.info().params) {
-        if (!spec.default_value.is_null()) set_path(params, spec.name, spec.default_value);
-    }
-    return params;
-}
-
 // 300 epochs of 1000 steps, 6 validation epochs 5× longer; SAL and asymmetric noise on.
 Params short_job(const Model& model) {
-    Params params = defaults(model);
+    Params params = default_params(model.info());
     set_path(params, "dim", 4);
     set_path(params, "num_epochs", 300);
     set_path(params, "val_step", 50);

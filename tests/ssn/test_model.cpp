@@ -12,17 +12,9 @@
 namespace sr {
 namespace {
 
-Params defaults(const Model& model) {
-    Params params = Json::object();
-    for (const auto& spec : model.info().params) {
-        if (!spec.default_value.is_null()) set_path(params, spec.name, spec.default_value);
-    }
-    return params;
-}
-
 // A job of a few hundred thousand steps.
 Params small_job(const Model& model) {
-    Params params = defaults(model);
+    Params params = default_params(model.info());
     set_path(params, "dim", 4);
     set_path(params, "num_epochs", 21);
     set_path(params, "val_step", 10);
@@ -36,7 +28,7 @@ Params small_job(const Model& model) {
 TEST(SsnModel, DefaultsAreThePublishedSynNoiseExperiment) {
     const ModelPtr model = make_ssn_model();
     EXPECT_EQ(model->info().name, "ssn");
-    const Params p = defaults(*model);
+    const Params p = default_params(model->info());
     EXPECT_EQ(get_int(p, "dim"), 7);
     EXPECT_EQ(get_int(p, "seed.distr"), 4242);
     EXPECT_EQ(get_int(p, "sim_params.t_ref"), 50);
@@ -56,7 +48,7 @@ TEST(SsnModel, DefaultsAreThePublishedSynNoiseExperiment) {
 
 TEST(SsnModel, ValidationNamesTheKey) {
     const ModelPtr model = make_ssn_model();
-    Params p = defaults(*model);
+    Params p = default_params(model->info());
     set_path(p, "w_target", Json::array({Json::array({0.0, 1.0}), Json::array({1.0, 0.0})}));
     try {
         model->validate(p);
@@ -64,7 +56,7 @@ TEST(SsnModel, ValidationNamesTheKey) {
     } catch (const ParamError& e) {
         EXPECT_EQ(e.key, "w_target");
     }
-    p = defaults(*model);
+    p = default_params(model->info());
     set_path(p, "sim_params.tau_syn", 2000.0);  // beyond the 10-spike PSP memory at t_ref 50
     EXPECT_THROW(model->validate(p), ParamError);
 }
@@ -95,7 +87,7 @@ TEST(SsnModel, CostEstimatesFollowTheTargetsActivity) {
     // scheduling needs the estimates to see it. Their ratio must match the spikes' within 2%.
     const ModelPtr model = make_ssn_model();
     const auto cost = [&](int seed_distr) {
-        Params p = defaults(*model);
+        Params p = default_params(model->info());
         set_path(p, "lr.symm", 0.01);
         set_path(p, "seed.distr", seed_distr);
         return model->estimate_cost(p);
@@ -104,7 +96,7 @@ TEST(SsnModel, CostEstimatesFollowTheTargetsActivity) {
     const double spikes_4235 = 2.78658e8;
     EXPECT_NEAR(cost(4235) / cost(4322), spikes_4235 / spikes_4322, 0.02 * spikes_4235 / spikes_4322);
     // Beyond the enumerated sizes, the same dim-only estimate for every target.
-    Params big = defaults(*model);
+    Params big = default_params(model->info());
     set_path(big, "dim", 13);
     Params other = big;
     set_path(other, "seed.distr", 1);
@@ -135,7 +127,7 @@ TEST(SsnModel, StopsWhenCancelled) {
 
 TEST(SsnSetup, SeededDrawsHaveTheReferenceStructure) {
     const ModelPtr model = make_ssn_model();
-    Params p = defaults(*model);
+    Params p = default_params(model->info());
     set_path(p, "init_noise", 0.4);
     set_path(p, "stdp.ws.noise", 0.05);
     const ssn::SsnConfig config = ssn::SsnConfig::from_params(p);
