@@ -3,6 +3,8 @@
 // gets an address-space, CPU-time and file-size limit and a wall-clock deadline, so that a
 // regression (an alias bomb expanding, a FIFO blocking a read) fails the test instead of taking the
 // machine or the suite down with it.
+#include "../test_util.hpp"
+
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
@@ -15,7 +17,6 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <random>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -41,25 +42,7 @@ struct Outcome {
     std::string out;  // stdout
 };
 
-class TempDir {
-public:
-    TempDir() {
-        std::random_device rd;
-        path_ = fs::temp_directory_path() / ("sr_hostile_" + std::to_string(rd()) + std::to_string(rd()));
-        fs::create_directories(path_);
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    const fs::path& path() const { return path_; }
-    fs::path operator/(const std::string& name) const { return path_ / name; }
-
-private:
-    fs::path path_;
-};
+using TempDir = sr::test::TempDir;
 
 inline void write(const fs::path& path, const std::string& text) {
     fs::create_directories(path.parent_path());

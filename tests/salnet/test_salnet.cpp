@@ -6,6 +6,8 @@
 #include "core/registry.hpp"
 #include "scheduler/expansion.hpp"
 
+#include "../support/sal_fixtures.hpp"
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -15,14 +17,7 @@
 namespace sr::salnet {
 namespace {
 
-const nlohmann::json& fixtures() {
-    static const nlohmann::json data = [] {
-        std::ifstream in(SAL_TEST_DATA_DIR "/fixtures.json");
-        if (!in) throw std::runtime_error("cannot open " SAL_TEST_DATA_DIR "/fixtures.json");
-        return nlohmann::json::parse(in);
-    }();
-    return data;
-}
+using sal_test::fixtures;
 
 const std::vector<Job>& fig7_jobs() {
     static const std::vector<Job> jobs = expand(load_sweep(SAL_SWEEP_DIR "/sal_fig7.yaml"), builtin_models());

@@ -4,6 +4,8 @@
 #include "core/registry.hpp"
 #include "scheduler/expansion.hpp"
 
+#include "../support/sal_fixtures.hpp"
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -15,14 +17,7 @@ namespace {
 
 constexpr double kTolerance = 1e-10;
 
-const nlohmann::json& fixtures() {
-    static const nlohmann::json data = [] {
-        std::ifstream in(SAL_TEST_DATA_DIR "/fixtures.json");
-        if (!in) throw std::runtime_error("cannot open " SAL_TEST_DATA_DIR "/fixtures.json");
-        return nlohmann::json::parse(in);
-    }();
-    return data;
-}
+using sal_test::fixtures;
 
 // Value at lag dt of an STDD over −(t_max − 1) … t_max − 1.
 double at(const std::vector<double>& values, int t_max, int dt) {
