@@ -87,7 +87,7 @@ int reward(const std::string& file, const std::string& seeds) {
         double sum = 0.0, squares = 0.0;
         int n = 0;
         for (std::string item; std::getline(list, item, ',');) {
-            sr::Params p = defaults(*model);
+            sr::Params p = sr::default_params(model->info());
             sr::set_path(p, "inputs.file", file);
             sr::set_path(p, "rule", r.rule);
             sr::set_path(p, "noise.seed", std::stoi(item));

@@ -49,6 +49,7 @@ const ModelRegistry& builtin_models() {
 #ifdef SWEEP_RUNNER_HAS_MODEL_e2l
         r.add(make_e2l_correlation_model());
         r.add(make_e2l_reward_model());
+        r.add(make_e2l_error_model());
 #endif
 #ifdef SWEEP_RUNNER_HAS_MODEL_spikegd
         for (ModelPtr model : make_spikegd_models()) r.add(std::move(model));

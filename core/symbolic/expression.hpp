@@ -56,6 +56,11 @@ class Evaluator {
 public:
     // x[i] is the value of the i-th name given to compile().
     double operator()(const double* x) const;
+    // n points at once, with the values of operator() point by point (up to about an ulp for
+    // y**-1, y**2 and y**-2, computed as 1/y, y*y and 1/(y*y)): input i of point j is
+    // inputs[i][j * strides[i]] (stride 0: one value for all points). A real program runs each
+    // instruction over a block of points, which amortises the dispatch.
+    void batch(const double* const* inputs, const std::size_t* strides, std::size_t n, double* out) const;
 
     std::size_t n_inputs() const { return n_inputs_; }
 

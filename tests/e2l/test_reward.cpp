@@ -13,17 +13,9 @@
 namespace sr {
 namespace {
 
-Params defaults(const Model& model) {
-    Params params = Json::object();
-    for (const auto& spec : model.info().params) {
-        if (!spec.default_value.is_null()) set_path(params, spec.name, spec.default_value);
-    }
-    return params;
-}
-
 Params fixture_params(const std::string& rule) {
     const ModelPtr model = make_e2l_reward_model();
-    Params p = defaults(*model);
+    Params p = default_params(model->info());
     set_path(p, "inputs.file", std::string(E2L_TEST_DATA_DIR) + "/reward_evolution.h5");
     set_path(p, "rule", rule);
     return p;
@@ -180,7 +172,7 @@ TEST(E2lReward, GeneratedInputsLearnToo) {
     // Without a file: our generator in sim.py's roles. Two experiments of 300 trials: the
     // REINFORCE rule gains reward, x_0 (no credit assignment) does not.
     const ModelPtr model = make_e2l_reward_model();
-    Params p = defaults(*model);
+    Params p = default_params(model->info());
     set_path(p, "inputs.experiments", Json::array({0, 1}));
     set_path(p, "n_trials", 300);
     set_path(p, "rule", "x_1*(x_0 - 1)");

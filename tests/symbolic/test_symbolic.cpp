@@ -197,5 +197,35 @@ TEST(Symbolic, CanonicalFormKeepsValuesOfRandomGraphs) {
     EXPECT_GT(compared, 3000);
 }
 
+// Evaluator::batch gives operator()'s values point by point, for strided and broadcast inputs,
+// real and complex programs; y**-1, y**2 and y**-2 may differ by about an ulp (1/y, y*y), which a
+// sum can amplify relative to its value.
+TEST(Symbolic, BatchEvaluationMatchesPointwise) {
+    const std::size_t n = 300;  // more than one block of points
+    std::vector<double> a(n), b(2 * n);
+    std::mt19937_64 gen(7);
+    std::uniform_real_distribution<double> dist(-3.0, 3.0);
+    for (auto& v : a) v = dist(gen);
+    for (auto& v : b) v = dist(gen);
+    const double c = 0.7;
+    for (const char* text : {"x_2*(x_0 - x_1)", "x_0*x_2/x_1 - x_1**2 + 1.0", "x_1/(x_2*(x_0 + x_2))**2",
+                             "(x_1 - x_2)**0.5*x_0", "x_1**x_2 + 3", "2.5"}) {
+        const Evaluator f = compile(parse(text), 3);
+        const double* inputs[3] = {&c, a.data(), b.data()};
+        const std::size_t strides[3] = {0, 1, 2};
+        std::vector<double> out(n);
+        f.batch(inputs, strides, n, out.data());
+        for (std::size_t j = 0; j < n; ++j) {
+            const double x[3] = {c, a[j], b[2 * j]};
+            const double want = f(x);
+            if (std::isnan(want)) {
+                EXPECT_TRUE(std::isnan(out[j])) << text << " point " << j;
+            } else {
+                EXPECT_NEAR(out[j], want, 1e-14 * std::max(1.0, std::abs(want))) << text << " point " << j;
+            }
+        }
+    }
+}
+
 }  // namespace
 }  // namespace sr::symbolic
