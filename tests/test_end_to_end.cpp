@@ -656,7 +656,7 @@ derive:
     EXPECT_EQ(r.out,
               "12 jobs: 12 done\n"
               "columns: key, status, model, attempts, host, rank, started, finished, wall_seconds, error, "
-              "payload_path, length, seed, x, y, group.label, tag.purpose, tag.big, noise, product, sum\n"
+              "payload_path, payload_sha256, length, seed, x, y, group.label, tag.purpose, tag.big, noise, product, sum\n"
               "mean sum: 3.250000\n"      // x + y over {0.5, 2} x {1, 3}
               "mean product: 2.500000\n"  // x * y
               "mean noise: " + std::string(mean_noise) + "\n"
@@ -673,7 +673,7 @@ derive:
     EXPECT_EQ(f.out,
               "4 jobs: 2 done, 2 failed\n"
               "columns: key, status, model, attempts, host, rank, started, finished, wall_seconds, error, "
-              "payload_path, mode, value, value_metric\n"
+              "payload_path, payload_sha256, mode, value, value_metric\n"
               "mean value_metric: 1.500000\n"
               "payload of job 0: key " + expand(load_sweep(fails), builtin_models())[0].key.substr(0, 12) +
                   ", model testing.fail\n"

@@ -13,6 +13,7 @@ copied from a cluster); `load` resolves them, and `payload_path` holds paths tha
 Use Debian's /usr/bin/python3 (python3-pandas, python3-h5py).
 """
 import contextlib
+import hashlib
 import json
 import os
 import sqlite3
@@ -25,12 +26,23 @@ import pandas as pd
 # Job fields that are columns of `load`; a metric named like one of them, or like a parameter,
 # becomes <name>_metric (the same rule as `sweep_runner results`).
 JOB_COLUMNS = ["key", "status", "model", "attempts", "host", "rank", "started", "finished", "wall_seconds",
-               "error", "payload_path"]
+               "error", "payload_path", "payload_sha256"]
 
 
 def _connect(db_path):
     if not os.path.exists(db_path):
         raise FileNotFoundError(f"{db_path}: no such index")
+    # A WAL index in a folder we may not write (archived results, a colleague's folder) cannot be
+    # opened read-only: the reader would have to create its -shm file. With no -wal file holding
+    # changes (no runner writing, none crashed mid-run) the database file is complete: read it as
+    # immutable, as `sweep_runner status` does.
+    folder = os.path.dirname(os.path.abspath(db_path))
+    wal = db_path + "-wal"
+    if not os.access(folder, os.W_OK):
+        if os.path.exists(wal) and os.path.getsize(wal) > 0:
+            raise PermissionError(f"{db_path}: its folder is read-only and {wal} holds changes a runner has not "
+                                  "checkpointed: open it where it can be written")
+        return contextlib.closing(sqlite3.connect(f"file:{db_path}?immutable=1", uri=True))
     return contextlib.closing(sqlite3.connect(f"file:{db_path}?mode=ro", uri=True))
 
 
@@ -54,7 +66,7 @@ def _sweep_name(db_path, sweep):
 def load(db_path, sweep=None):
     """One row per current job of a sweep (default: the index's only sweep), indexed by
     (block, index) in the sweep file's order: the job fields (key, status, attempts, host, rank,
-    started, finished, wall_seconds, error, payload_path), every parameter as a dotted column
+    started, finished, wall_seconds, error, payload_path, payload_sha256), every parameter as a dotted column
     (stdp.ws.noise), every tag as tag.<name>, one column per metric (NaN where a job has none).
     Non-finite metrics stay inf / -inf. Retired jobs (no longer in the sweep file) are left out."""
     sweep = _sweep_name(db_path, sweep)
@@ -89,10 +101,22 @@ def load(db_path, sweep=None):
 
 
 def _path_of(row):
-    path = row if isinstance(row, (str, os.PathLike)) else row["payload_path"]
+    """The payload's path; for a row of `load`, only after its bytes match the index's checksum
+    (a payload overwritten or truncated since its job ran raises ValueError)."""
+    if isinstance(row, (str, os.PathLike)):
+        return row
+    path = row["payload_path"]
     if path is None or (isinstance(path, float) and np.isnan(path)):
-        key = "" if isinstance(row, (str, os.PathLike)) else row.get("key", "")
-        raise ValueError(f"job {key[:12]} has no payload (status {row.get('status', '?')})")
+        raise ValueError(f"job {row.get('key', '')[:12]} has no payload (status {row.get('status', '?')})")
+    expected = row.get("payload_sha256")
+    if isinstance(expected, str) and expected:
+        digest = hashlib.sha256()
+        with open(path, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                digest.update(chunk)
+        if digest.hexdigest() != expected:
+            raise ValueError(f"{path}: checksum mismatch: the index has {expected[:12]}, the file "
+                             f"{digest.hexdigest()[:12]} (changed since its job ran; `sweep_runner verify` lists all)")
     return path
 
 

@@ -56,11 +56,9 @@ inline std::string read(const fs::path& path) {
     return s.str();
 }
 
-// Starts the CLI with `args` in its own process group under `limits`; output goes to files in
-// `log_dir`. Returns the pid.
-inline pid_t start(const std::vector<std::string>& args, const fs::path& log_dir, const Limits& limits = {}) {
-    std::vector<std::string> argv = {binary};
-    argv.insert(argv.end(), args.begin(), args.end());
+// Starts `argv` (a program's path, then its arguments) in its own process group under `limits`;
+// output goes to files in `log_dir`. Returns the pid.
+inline pid_t start_program(std::vector<std::string> argv, const fs::path& log_dir, const Limits& limits = {}) {
     const std::string out = (log_dir / "stdout.txt").string(), err = (log_dir / "stderr.txt").string();
     const pid_t pid = ::fork();
     if (pid == 0) {
@@ -92,6 +90,13 @@ inline pid_t start(const std::vector<std::string>& args, const fs::path& log_dir
     return pid;
 }
 
+// Starts the CLI with `args`, as start_program.
+inline pid_t start(const std::vector<std::string>& args, const fs::path& log_dir, const Limits& limits = {}) {
+    std::vector<std::string> argv = {binary};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return start_program(std::move(argv), log_dir, limits);
+}
+
 // Waits for a started child up to `wall_seconds`, then kills its group.
 inline Outcome finish(pid_t pid, const fs::path& log_dir, double wall_seconds) {
     Outcome outcome;
@@ -114,6 +119,10 @@ inline Outcome finish(pid_t pid, const fs::path& log_dir, double wall_seconds) {
 
 inline Outcome run(const std::vector<std::string>& args, const fs::path& log_dir, const Limits& limits = {}) {
     return finish(start(args, log_dir, limits), log_dir, limits.wall_seconds);
+}
+
+inline Outcome run_program(const std::vector<std::string>& argv, const fs::path& log_dir, const Limits& limits = {}) {
+    return finish(start_program(argv, log_dir, limits), log_dir, limits.wall_seconds);
 }
 
 }  // namespace hostile

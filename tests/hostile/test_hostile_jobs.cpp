@@ -123,8 +123,64 @@ TEST(HostileJobs, IndexInAFolderTheReaderMayNotWrite) {
                                 tmp.path(), reader);
     EXPECT_EQ(results.exit_code, 0) << results.err;
     EXPECT_EQ(results.out, "x,sum\n1.0,1.0\n2.0,2.0\n3.0,3.0\n");
+    // The documented Python helper reads it too (a copy the reader can read, wherever the checkout is).
+    if (fs::exists("/usr/bin/python3")) {
+        fs::copy_file(sr::test::source_dir() / "tools" / "sweep_index.py", tmp / "sweep_index.py");
+        fs::permissions(tmp / "sweep_index.py", fs::perms::all);
+        Limits python = reader;
+        python.memory_bytes = std::size_t{8} << 30;  // numpy's thread pools reserve address space
+        const Outcome loaded = run_program({"/usr/bin/python3", "-c",
+                                            "import sys; sys.path.insert(0, sys.argv[1]); from sweep_index import load; "
+                                            "print(list(load(sys.argv[2])['sum']))",
+                                            tmp.path().string(), db.string()},
+                                           tmp.path(), python);
+        EXPECT_EQ(loaded.exit_code, 0) << loaded.err;
+        EXPECT_EQ(loaded.out, "[1.0, 2.0, 3.0]\n");
+    }
     EXPECT_FALSE(fs::exists(folder / "index.db-shm")) << "the reader wrote nothing";
     fs::permissions(folder, fs::perms::owner_all);
+}
+
+// A payload changed after its job ran (overwritten, truncated) is refused by the Python helper, which
+// names the file, while the untouched payloads read as before.
+TEST(HostileJobs, PythonHelperRefusesAPayloadChangedSinceItsJobRan) {
+    if (!fs::exists("/usr/bin/python3")) GTEST_SKIP() << "no /usr/bin/python3";
+    TempDir tmp;
+    write(tmp / "sweep.yaml", "name: checked\nmodel: testing.arith\ngrid:\n  x: [1, 2, 3]\n");
+    const fs::path db = tmp / "index.db";
+    ASSERT_EQ(run({"run", (tmp / "sweep.yaml").string(), "--db", db.string(), "--out", (tmp / "out").string(), "-q"},
+                  tmp.path())
+                  .exit_code,
+              0);
+    const Json jobs = results(tmp, db, "checked", "x,payload_path");
+    ASSERT_EQ(jobs.size(), 3u);
+    const fs::path changed = tmp / jobs[1]["payload_path"].get<std::string>();
+    ASSERT_TRUE(fs::exists(changed)) << changed;
+    std::ofstream(changed, std::ios::binary | std::ios::app) << '\0';  // one byte more: HDF5 still opens it
+
+    Limits python;
+    python.memory_bytes = std::size_t{8} << 30;  // numpy's thread pools reserve address space
+    const Outcome o = run_program({"/usr/bin/python3", "-c",
+                                   "import sys; sys.path.insert(0, sys.argv[1]); import sweep_index as si\n"
+                                   "df = si.load(sys.argv[2])\n"
+                                   "for _, row in df.iterrows():\n"
+                                   "    try: print(row.x, si.payload(row)['series'].shape)\n"
+                                   "    except ValueError as e: print(row.x, e)\n"
+                                   "try: si.stack(df, 'series')\n"
+                                   "except ValueError as e: print('stack:', e)\n",
+                                   (sr::test::source_dir() / "tools").string(), db.string()},
+                                  tmp.path(), python);
+    ASSERT_EQ(o.exit_code, 0) << o.err;
+    const std::string mismatch = changed.lexically_normal().string() + ": checksum mismatch: the index has ";
+    std::istringstream lines(o.out);
+    std::string line;
+    std::vector<std::string> seen;
+    while (std::getline(lines, line)) seen.push_back(line);
+    ASSERT_EQ(seen.size(), 4u) << o.out;
+    EXPECT_EQ(seen[0], "1.0 (4,)");
+    EXPECT_EQ(seen[1].rfind("2.0 " + mismatch, 0), 0u) << seen[1];
+    EXPECT_EQ(seen[2], "3.0 (4,)");
+    EXPECT_EQ(seen[3].rfind("stack: " + mismatch, 0), 0u) << seen[3];
 }
 
 // Alive and not a zombie (a zombie's parent may be a container's init that never reaps).
