@@ -74,9 +74,10 @@ void warn_retiring(const sr::EditPlan& plan) {
 
 // expand: the jobs as a table (varying parameters as columns) or JSON; with an index, what a run
 // would do to it. run --dry-run is the same against the index the run would use.
-int cmd_expand(const std::string& sweep_file, const std::string& format, const std::string& db) {
+int cmd_expand(const std::string& sweep_file, const sr::SweepOverrides& overrides, const std::string& format,
+               const std::string& db) {
     try {
-        const sr::SweepSpec spec = sr::load_sweep(sweep_file);
+        const sr::SweepSpec spec = sr::load_sweep(sweep_file, overrides);
         const std::vector<sr::Job> jobs = sr::expand(spec, sr::builtin_models());
         double cost = 0;
         for (const sr::Job& j : jobs) cost += j.cost;
@@ -339,12 +340,19 @@ int main(int argc, char** argv) {
     app.set_version_flag("--version", std::string("sweep_runner ") + SWEEP_RUNNER_PROJECT_VERSION + " (" +
                                           sr::build_info().version + ", " + sr::build_info().build_type + ")");
 
+    // --set key=value and --grid key=v1,v2 on every verb that reads a sweep file.
+    const auto add_overrides = [](CLI::App* verb, sr::SweepOverrides& overrides) {
+        verb->add_option("--set", overrides.set, "fix a parameter: KEY=VALUE (repeatable), e.g. --set num_epochs=501");
+        verb->add_option("--grid", overrides.grid, "sweep a parameter: KEY=V1,V2,... (repeatable), e.g. --grid lr.symm=0,0.01");
+    };
+
     sr::RunRequest run;
     std::string db, out = "results";
     int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     double timeout = 0;
     auto* run_cmd = app.add_subcommand("run", "run every pending job of a sweep");
     run_cmd->add_option("sweep", run.sweep_file, "sweep file (YAML)")->required();
+    add_overrides(run_cmd, run.overrides);
     run_cmd->add_option("--db", db, "SQLite index (default: OUT/index.db)");
     run_cmd->add_option("--out", out, "results folder for payloads")->capture_default_str();
     run_cmd->add_option("-j,--jobs", threads, "worker threads (default: all cores)")
@@ -374,6 +382,7 @@ int main(int argc, char** argv) {
     bool submit_array = false;
     auto* submit_cmd = app.add_subcommand("submit", "submit a sweep to Slurm (one MPI allocation, or a job array)");
     submit_cmd->add_option("sweep", submit.sweep_file, "sweep file (YAML)")->required();
+    add_overrides(submit_cmd, submit.overrides);
     auto* ranks_opt = submit_cmd->add_option("--ranks", submit.script.ranks, "MPI mode: ranks (rank 0 coordinates)")
                           ->check(CLI::PositiveNumber)->capture_default_str();
     auto* array_opt = submit_cmd->add_flag("--array", submit_array, "array mode: shards as array tasks, then a merge job");
@@ -407,14 +416,18 @@ int main(int argc, char** argv) {
     submit_cmd->add_option("--out", submit_out, "results folder")->capture_default_str();
 
     std::string merge_sweep, merge_db, merge_out = "results";
+    sr::SweepOverrides merge_overrides;
     auto* merge_cmd = app.add_subcommand("merge", "fold shard databases (DB.shard-i-of-M.db) into the index");
     merge_cmd->add_option("sweep", merge_sweep, "sweep file (optional: registers its jobs first)");
+    add_overrides(merge_cmd, merge_overrides);
     merge_cmd->add_option("--db", merge_db, "SQLite index (default: OUT/index.db)");
     merge_cmd->add_option("--out", merge_out, "results folder")->capture_default_str();
 
     std::string expand_file, expand_format = "table", expand_db;
     auto* expand_cmd = app.add_subcommand("expand", "print a sweep's jobs without running anything");
     expand_cmd->add_option("sweep", expand_file, "sweep file")->required();
+    sr::SweepOverrides expand_overrides;
+    add_overrides(expand_cmd, expand_overrides);
     expand_cmd->add_option("--format", expand_format)->check(CLI::IsMember({"table", "json"}));
     expand_cmd->add_option("--db", expand_db, "also say what a run would do to this index: new, done, failed, retired");
 
@@ -480,7 +493,7 @@ int main(int argc, char** argv) {
 
     try {
         if (*run_cmd && dry_run) {
-            return cmd_expand(run.sweep_file.string(), "table", sr::index_path(out, db).string());
+            return cmd_expand(run.sweep_file.string(), run.overrides, "table", sr::index_path(out, db).string());
         }
         if (*run_cmd) {
             install_stop_handlers();
@@ -504,8 +517,8 @@ int main(int argc, char** argv) {
             if (submit_timeout > 0) submit.script.run_args.insert(submit.script.run_args.end(), {"--timeout", sr::Json(submit_timeout).dump()});
             return sr::slurm::submit(submit);
         }
-        if (*merge_cmd) return sr::slurm::merge(merge_sweep, merge_db, merge_out);
-        if (*expand_cmd) return cmd_expand(expand_file, expand_format, expand_db);
+        if (*merge_cmd) return sr::slurm::merge(merge_sweep, merge_overrides, merge_db, merge_out);
+        if (*expand_cmd) return cmd_expand(expand_file, expand_overrides, expand_format, expand_db);
         if (*models_cmd) return cmd_models(model_name, models_json);
         if (*status_cmd) return cmd_status(read_db);
         if (*results_cmd) {

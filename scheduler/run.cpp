@@ -186,10 +186,10 @@ fs::path index_path(const fs::path& out_dir, const fs::path& db_path) {
     return db_path.empty() ? out_dir / "index.db" : db_path;
 }
 
-std::optional<ExpandedSweep> load_and_expand(const fs::path& sweep_file) {
+std::optional<ExpandedSweep> load_and_expand(const fs::path& sweep_file, const SweepOverrides& overrides) {
     try {
         ExpandedSweep sweep;
-        sweep.spec = load_sweep(sweep_file);
+        sweep.spec = load_sweep(sweep_file, overrides);
         sweep.jobs = expand_packed(sweep.spec, builtin_models());
         return sweep;
     } catch (const SweepError& e) {
@@ -200,7 +200,7 @@ std::optional<ExpandedSweep> load_and_expand(const fs::path& sweep_file) {
 
 int run_sweep(const RunRequest& request) {
     // Everything that can be wrong with the input is found before anything is written.
-    std::optional<ExpandedSweep> expanded = load_and_expand(request.sweep_file);
+    std::optional<ExpandedSweep> expanded = load_and_expand(request.sweep_file, request.overrides);
     if (!expanded) return 2;
     const SweepSpec& spec = expanded->spec;
     std::vector<PackedJob>& jobs = expanded->jobs;

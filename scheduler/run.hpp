@@ -14,6 +14,7 @@ namespace sr {
 
 struct RunRequest {
     std::filesystem::path sweep_file;
+    SweepOverrides overrides;       // --set / --grid
     std::filesystem::path db_path;  // default: <out>/index.db
     std::filesystem::path out_dir = "results";
     int retries = 0;           // more attempts for a job that fails in this run
@@ -46,7 +47,7 @@ struct ExpandedSweep {
     SweepSpec spec;
     std::vector<PackedJob> jobs;
 };
-std::optional<ExpandedSweep> load_and_expand(const std::filesystem::path& sweep_file);
+std::optional<ExpandedSweep> load_and_expand(const std::filesystem::path& sweep_file, const SweepOverrides& overrides = {});
 
 // Exit codes: 0 every job of the sweep done; 1 some failed; 2 invalid input (nothing written);
 // 3 stopped before the sweep finished (a signal, or too little allocation time left for the rest).

@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <cstring>
 #include <charconv>
+#include <cmath>
 #include <limits>
 #include <set>
 #include <sstream>
@@ -242,11 +243,74 @@ AxisPoint point_from(const YAML::Node& node, const std::string& file, const std:
     return point;
 }
 
-// An axis named by the key it sets ("init_noise: [...]") or a joint axis of mappings.
+// A generated axis, `{range: [start, stop]}` or `[start, stop, step]` (whole numbers, stop
+// excluded, as Python's range), `{linspace: [start, stop, n]}` (n values, both ends included) or
+// `{logspace: [start, stop, n]}` (10^x over the linspace of exponents). Value i of a linspace is
+// start + (stop - start) * i / (n - 1): the decimal one would type (0.3, not numpy's
+// 0.30000000000000004), so a written-out list and the generator give the same job keys.
+std::optional<std::vector<Json>> generated_values(const YAML::Node& values, const std::string& file,
+                                                  const std::string& axis_name) {
+    if (!values.IsMap() || values.size() != 1) return std::nullopt;
+    const std::string kind = values.begin()->first.Scalar();
+    const YAML::Node args = values.begin()->second;
+    const std::string name = axis_name + "." + kind;
+    if (kind != "range" && kind != "linspace" && kind != "logspace") return std::nullopt;
+    std::vector<Json> numbers;
+    if (args.IsSequence()) {
+        for (const YAML::Node& a : args) numbers.push_back(a.IsScalar() ? scalar_to_json(a) : Json());
+    }
+    const auto too_many = [&](double count) {
+        if (count > static_cast<double>(limits::max_jobs)) {
+            throw SweepError(at(file, args), name, "more than " + std::to_string(limits::max_jobs) + " values");
+        }
+    };
+    std::vector<Json> out;
+    if (kind == "range") {
+        const bool whole = std::all_of(numbers.begin(), numbers.end(), [](const Json& n) { return n.is_number_integer(); });
+        if ((numbers.size() != 2 && numbers.size() != 3) || !whole) {
+            throw SweepError(at(file, args), name,
+                             "expected [start, stop] or [start, stop, step] of whole numbers (linspace for real values)");
+        }
+        const long long start = numbers[0], stop = numbers[1], step = numbers.size() == 3 ? numbers[2].get<long long>() : 1;
+        if (step == 0) throw SweepError(at(file, args), name, "step is 0");
+        const double count = std::ceil((static_cast<double>(stop) - static_cast<double>(start)) / static_cast<double>(step));
+        too_many(count);
+        for (long long i = 0; i < static_cast<long long>(count); ++i) out.emplace_back(start + i * step);
+    } else {
+        const bool valid = numbers.size() == 3 && numbers[0].is_number() && numbers[1].is_number() &&
+                           numbers[2].is_number_integer() && numbers[2].get<long long>() >= 1 &&
+                           std::isfinite(numbers[0].get<double>()) && std::isfinite(numbers[1].get<double>());
+        if (!valid) throw SweepError(at(file, args), name, "expected [start, stop, n] with finite ends and a whole n >= 1");
+        const double start = numbers[0], stop = numbers[1];
+        const long long n = numbers[2];
+        too_many(static_cast<double>(n));
+        for (long long i = 0; i < n; ++i) {
+            const double x = n == 1 ? start : i == n - 1 ? stop : start + (stop - start) * static_cast<double>(i) / static_cast<double>(n - 1);
+            out.emplace_back(kind == "logspace" ? std::pow(10.0, x) : x);
+        }
+    }
+    if (out.empty()) throw SweepError(at(file, args), name, "gives no values");
+    return out;
+}
+
+// An axis named by the key it sets ("init_noise: [...]"), a generated one ({linspace: ...}), or a
+// joint axis of mappings.
 Axis axis_from(const std::string& section, const std::string& key, const YAML::Node& values,
                const std::string& file, const Location& key_location) {
     Axis axis{section + "." + key, {}, key_location};
-    if (!values.IsSequence()) throw SweepError(key_location, axis.name, "expected a list of values");
+    if (const auto generated = generated_values(values, file, axis.name)) {
+        for (const Json& value : *generated) {
+            AxisPoint point;
+            point.location = at(file, values);
+            point.sets[key] = value;
+            point.where[key] = point.location;
+            axis.points.push_back(std::move(point));
+        }
+        return axis;
+    }
+    if (!values.IsSequence()) {
+        throw SweepError(key_location, axis.name, "expected a list of values (or {range: ...}, {linspace: ...}, {logspace: ...})");
+    }
     if (values.size() == 0) throw SweepError(key_location, axis.name, "axis is empty");
     bool joint = false;
     for (const YAML::Node& v : values) joint = joint || v.IsMap();
@@ -557,7 +621,110 @@ Block compose(const RawBlock& top, const RawBlock* own, const std::string& block
     return block;
 }
 
+// "key=value" of a --set or --grid option; the key is a dotted parameter name.
+std::pair<std::string, std::string> split_override(const std::string& text, const std::string& option) {
+    const Location where{option, 0, 0};
+    const auto eq = text.find('=');
+    if (eq == std::string::npos || eq == 0) throw SweepError(where, "", "'" + text + "': expected key=value");
+    const std::string key = text.substr(0, eq);
+    const bool name_like =
+        key.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") == std::string::npos &&
+        key.front() != '.' && key.back() != '.' && key.find("..") == std::string::npos;
+    if (!name_like) throw SweepError(where, key, "not a parameter name (letters, digits, '_', '-', dotted paths)");
+    return {key, text.substr(eq + 1)};
+}
+
+// Two dotted keys touch the same value when one is the other or lies inside it (lr and lr.symm).
+bool overlaps(const std::string& a, const std::string& b) {
+    const auto inside = [](const std::string& inner, const std::string& outer) {
+        return inner.size() > outer.size() && inner.compare(0, outer.size(), outer) == 0 && inner[outer.size()] == '.';
+    };
+    return a == b || inside(a, b) || inside(b, a);
+}
+
+bool is_grid_axis_of(const Axis& axis, const std::string& key) {
+    const std::string suffix = "grid." + key;
+    const bool named = axis.name == suffix ||
+                       (axis.name.size() > suffix.size() &&
+                        axis.name.compare(axis.name.size() - suffix.size() - 1, std::string::npos, "." + suffix) == 0);
+    return named && std::all_of(axis.points.begin(), axis.points.end(),
+                                [&](const AxisPoint& p) { return p.sets.size() == 1 && p.sets.contains(key); });
+}
+
+// Refuses an override of a key that something other than a plain grid axis of it sets: that
+// value would silently win over the override.
+void check_overridable(const Block& block, const std::string& key, const std::string& option, const fs::path& file) {
+    const Location where{option, 0, 0};
+    for (const Axis& axis : block.axes) {
+        if (is_grid_axis_of(axis, key)) continue;
+        for (const AxisPoint& point : axis.points) {
+            for (const auto& [set, value] : point.sets.items()) {
+                if (overlaps(set, key)) {
+                    throw SweepError(where, key, "set by " + axis.name + " in " + file.string() + ": edit the file instead");
+                }
+            }
+        }
+    }
+    for (const Derivation& d : block.derive) {
+        if (overlaps(d.key, key)) {
+            throw SweepError(where, key, "set by derive." + d.key + " in " + file.string() + ": edit the file instead");
+        }
+    }
+}
+
+void apply_overrides(SweepSpec& spec, const SweepOverrides& overrides) {
+    for (const std::string& text : overrides.set) {
+        const auto [key, value_text] = split_override(text, "--set");
+        const Json value = to_json(load_yaml(value_text, "--set " + key), "--set " + key, key, nullptr);
+        for (Block& block : spec.blocks) {
+            check_overridable(block, key, "--set", spec.file);
+            // A fixed value replaces the axis that varied it.
+            std::erase_if(block.axes, [&](const Axis& a) { return is_grid_axis_of(a, key); });
+            set_path(block.params, key, value);
+            block.where[key] = {"--set", 0, 0};
+        }
+    }
+    for (const std::string& text : overrides.grid) {
+        const auto [key, values_text] = split_override(text, "--grid");
+        const std::string source = "--grid " + key;
+        // "0,0.01,0.03" is a list without its brackets; "[...]" and "{linspace: ...}" are YAML as written.
+        const bool yaml = !values_text.empty() && (values_text.front() == '[' || values_text.front() == '{');
+        const YAML::Node values = load_yaml(yaml ? values_text : "[" + values_text + "]", source);
+        const Axis axis = axis_from("grid", key, values, source, {source, 0, 0});
+        for (const AxisPoint& point : axis.points) {
+            if (point.sets.size() != 1 || !point.sets.contains(key)) {
+                throw SweepError({"--grid", 0, 0}, key, "expected plain values, not mappings");
+            }
+        }
+        for (Block& block : spec.blocks) {
+            check_overridable(block, key, "--grid", spec.file);
+            auto same = std::find_if(block.axes.begin(), block.axes.end(), [&](const Axis& a) { return is_grid_axis_of(a, key); });
+            if (same != block.axes.end()) {
+                *same = axis;  // in place: the other axes keep their order, and so the jobs theirs
+                continue;
+            }
+            // After the block's last grid axis (axes are grid axes first, then zip, jobs, repeat).
+            auto after_grid = std::find_if(block.axes.rbegin(), block.axes.rend(), [](const Axis& a) {
+                return a.name.rfind("grid.", 0) == 0 || a.name.find(".grid.") != std::string::npos;
+            });
+            block.axes.insert(after_grid.base(), axis);
+        }
+    }
+    if (overrides.empty()) return;
+    if (!spec.text.empty() && spec.text.back() != '\n') spec.text += '\n';
+    spec.text += "# overridden on the command line:\n";
+    const std::vector<std::string> args = overrides.arguments();
+    for (std::size_t i = 0; i + 1 < args.size(); i += 2) spec.text += "#   " + args[i] + " " + args[i + 1] + '\n';
+}
+
 }  // namespace
+
+std::vector<std::string> SweepOverrides::arguments() const {
+    std::vector<std::string> out;
+    for (const std::string& s : set) out.insert(out.end(), {"--set", s});
+    for (const std::string& g : grid) out.insert(out.end(), {"--grid", g});
+    return out;
+}
 
 SweepError::SweepError(Location where_, std::string key_, std::string reason_)
     : std::runtime_error(format_error(where_, key_, reason_)),
@@ -592,8 +759,10 @@ std::optional<std::string> closest_match(const std::string& word, const std::vec
     return best;
 }
 
-SweepSpec load_sweep(const fs::path& file) {
-    return parse_sweep(read_input_file(file, {file.string(), 0, 0}, ""), file);
+SweepSpec load_sweep(const fs::path& file, const SweepOverrides& overrides) {
+    SweepSpec spec = parse_sweep(read_input_file(file, {file.string(), 0, 0}, ""), file);
+    apply_overrides(spec, overrides);
+    return spec;
 }
 
 SweepSpec parse_sweep(const std::string& text, const fs::path& file) {

@@ -76,9 +76,23 @@ struct SweepSpec {
     std::vector<Block> blocks;  // at least one
 };
 
+// Command-line edits of a sweep file, as Hydra's overrides: `--set key=value` fixes a parameter in
+// every block (value: YAML, e.g. 501, 0.1, [1, 2], text), `--grid key=v1,v2,...` makes the grid axis
+// of `key` those values (or a YAML list `[...]`, or a generator `{linspace: [0, 1, 5]}`), replacing
+// the file's axis of that key in place or appending one. A key that a zip, jobs list, joint axis or
+// derive sets cannot be overridden (the file's value would silently win). The overrides are
+// appended to the recorded sweep text as comments, so the index keeps what was run.
+struct SweepOverrides {
+    std::vector<std::string> set;   // "key=value"
+    std::vector<std::string> grid;  // "key=v1,v2,..."
+    bool empty() const { return set.empty() && grid.empty(); }
+    // The command-line arguments that give these overrides: --set k=v ... --grid k=v1,v2 ...
+    std::vector<std::string> arguments() const;
+};
+
 // Throws SweepError for anything malformed (syntax, unknown keys, missing base file, empty axes,
 // zip length mismatch, bad expressions). Model-specific checks happen in expand().
-SweepSpec load_sweep(const std::filesystem::path& file);
+SweepSpec load_sweep(const std::filesystem::path& file, const SweepOverrides& overrides = {});
 SweepSpec parse_sweep(const std::string& text, const std::filesystem::path& file);
 
 // Closest candidate by edit distance, if close enough to be a plausible typo.

@@ -27,6 +27,7 @@ std::string extra_lines(const ScriptOptions& o) {
 std::string run_command_line(const ScriptOptions& o) {
     std::string s = shell_quote(o.binary.string()) + " run " + shell_quote(o.sweep_file.string()) + " --db " +
                     shell_quote(o.db_path.string()) + " --out " + shell_quote(o.out_dir.string());
+    for (const std::string& arg : o.sweep_args) s += ' ' + shell_quote(arg);
     for (const std::string& arg : o.run_args) s += ' ' + shell_quote(arg);
     return s;
 }
@@ -134,7 +135,9 @@ std::vector<BatchScript> batch_scripts(const ScriptOptions& o) {
       << extra_lines(o) << "set -u\n"
       << "cd " << shell_quote(o.workdir.string()) << " || exit 2\n"
       << "exec " << shell_quote(o.binary.string()) << " merge " << shell_quote(o.sweep_file.string()) << " --db "
-      << shell_quote(o.db_path.string()) << " --out " << shell_quote(o.out_dir.string()) << '\n';
+      << shell_quote(o.db_path.string()) << " --out " << shell_quote(o.out_dir.string());
+    for (const std::string& arg : o.sweep_args) m << ' ' << shell_quote(arg);
+    m << '\n';
     BatchScript merge{o.sweep_name + ".merge.sh", m.str(), {}, "merge"};
     for (int c = 0; c < chunks; ++c) merge.after.push_back(static_cast<std::size_t>(c));
     scripts.push_back(std::move(merge));

@@ -2,6 +2,8 @@
 // Slurm: batch scripts for a sweep (one MPI allocation, or a job array of shards plus a merge job),
 // submitting them with sbatch, the allocation's remaining walltime, and folding shard databases
 // into the main index. See docs/slurm.md.
+#include "scheduler/sweep_spec.hpp"
+
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -15,6 +17,7 @@ enum class Mode { mpi, array };
 struct ScriptOptions {
     std::string sweep_name;
     std::filesystem::path sweep_file;  // absolute paths from here on
+    std::vector<std::string> sweep_args;  // --set / --grid overrides, given to run and merge alike
     std::filesystem::path db_path;
     std::filesystem::path out_dir;
     std::filesystem::path binary;   // the sweep_runner to run in the allocation
@@ -87,6 +90,7 @@ MergeSummary merge_shards(const std::filesystem::path& db_path);
 // prints them (dry run) or submits them, printing and recording the Slurm job ids.
 struct SubmitRequest {
     std::filesystem::path sweep_file;
+    SweepOverrides overrides;
     std::filesystem::path db_path;  // default: <out>/index.db
     std::filesystem::path out_dir = "results";
     ScriptOptions script;           // paths and sweep name are filled in by submit()
@@ -98,7 +102,7 @@ struct SubmitRequest {
 int submit(const SubmitRequest& request);
 
 // `sweep_runner merge`: folds the shard databases into the index and prints a summary.
-int merge(const std::filesystem::path& sweep_file, const std::filesystem::path& db_path,
-          const std::filesystem::path& out_dir);
+int merge(const std::filesystem::path& sweep_file, const SweepOverrides& overrides,
+          const std::filesystem::path& db_path, const std::filesystem::path& out_dir);
 
 }  // namespace sr::slurm

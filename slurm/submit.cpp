@@ -34,7 +34,7 @@ void write_script(const fs::path& path, const std::string& text) {
 }  // namespace
 
 int submit(const SubmitRequest& request) {
-    std::optional<ExpandedSweep> expanded = load_and_expand(request.sweep_file);
+    std::optional<ExpandedSweep> expanded = load_and_expand(request.sweep_file, request.overrides);
     if (!expanded) return 2;
     const SweepSpec& spec = expanded->spec;
     const std::vector<PackedJob>& jobs = expanded->jobs;
@@ -46,6 +46,7 @@ int submit(const SubmitRequest& request) {
     ScriptOptions o = request.script;
     o.sweep_name = spec.name;
     o.sweep_file = fs::absolute(request.sweep_file).lexically_normal();
+    o.sweep_args = request.overrides.arguments();
     o.out_dir = fs::absolute(request.out_dir).lexically_normal();
     o.db_path = fs::absolute(index_path(request.out_dir, request.db_path)).lexically_normal();
     o.binary = self_binary();
@@ -103,11 +104,12 @@ int submit(const SubmitRequest& request) {
     return 0;
 }
 
-int merge(const fs::path& sweep_file, const fs::path& db_path_arg, const fs::path& out_dir) {
+int merge(const fs::path& sweep_file, const SweepOverrides& overrides, const fs::path& db_path_arg,
+          const fs::path& out_dir) {
     const fs::path db_path = index_path(out_dir, db_path_arg);
     if (!sweep_file.empty()) {
         // Registers the sweep's jobs first, so the index lists the ones no shard finished as pending.
-        const std::optional<ExpandedSweep> expanded = load_and_expand(sweep_file);
+        const std::optional<ExpandedSweep> expanded = load_and_expand(sweep_file, overrides);
         if (!expanded) return 2;
         fs::create_directories(db_path.parent_path().empty() ? fs::path(".") : db_path.parent_path());
         Store store(db_path.string());

@@ -88,8 +88,86 @@ TEST_F(Workflow, RunMoveReadBack) {
     EXPECT_EQ(stmt.get_int(0), 6);
     const auto again = cli({"results", db, "--columns", "payload_path", "--format", "csv"});
     for (const std::string& line : test::split_lines(again.out)) {
-        if (line != "payload_path") EXPECT_TRUE(fs::exists(line)) << line;
+        if (line != "payload_path") {
+            EXPECT_TRUE(fs::exists(line)) << line;
+        }
     }
+}
+
+// The job keys `expand` gives for a sweep file and overrides.
+std::vector<std::string> expanded_keys(const test::ProcessResult& expanded) {
+    std::vector<std::string> keys;
+    for (const Json& job : Json::parse(expanded.out)) keys.push_back(job["key"]);
+    return keys;
+}
+
+// Hydra-style overrides: --grid replaces an axis in place (or adds one), --set fixes a parameter
+// (removing its axis); the jobs are exactly those of the sweep file written out with the same
+// values, and the recorded sweep text says what was overridden.
+TEST_F(Workflow, OverridesOnTheCommandLine) {
+    test::write_text(work / "quick.yaml", quick_sweep);
+    test::write_text(work / "written.yaml", "name: quick\nmodel: testing.arith\nparams: {y: 3, length: 5}\n"
+                                            "grid:\n  x: [0, 0.5]\n  group.label: [a, b]\nderive:\n  seed: \"7 + index\"\n");
+    const std::vector<std::string> overrides = {"--grid", "x=0,0.5", "--set", "y=3", "--set", "length=5",
+                                                "--grid", "group.label=[a, b]"};
+    std::vector<std::string> expand = {"expand", "quick.yaml", "--format", "json"};
+    expand.insert(expand.end(), overrides.begin(), overrides.end());
+    const auto overridden = cli(expand);
+    ASSERT_EQ(overridden.exit_code, 0) << overridden.err;
+    const auto written = cli({"expand", "written.yaml", "--format", "json"});
+    ASSERT_EQ(written.exit_code, 0) << written.err;
+    EXPECT_EQ(expanded_keys(overridden), expanded_keys(written));
+    EXPECT_EQ(expanded_keys(overridden).size(), 4u);
+
+    std::vector<std::string> run = {"run", "quick.yaml", "-q"};
+    run.insert(run.end(), overrides.begin(), overrides.end());
+    ASSERT_EQ(cli(run).exit_code, 0);
+    const auto csv = cli({"results", "--columns", "x,group.label,y,length,sum", "--format", "csv"});
+    EXPECT_EQ(csv.out, "x,group.label,y,length,sum\n0.0,a,3.0,5,3.0\n0.0,b,3.0,5,3.0\n0.5,a,3.0,5,3.5\n0.5,b,3.0,5,3.5\n")
+        << csv.err;
+    Store store((work / "results" / "index.db").string(), true);
+    auto text = store.connection().prepare("SELECT spec_text FROM sweeps WHERE name = 'quick'");
+    ASSERT_TRUE(text.step());
+    EXPECT_NE(text.get_text(0).find("# overridden on the command line:\n#   --set y=3\n#   --set length=5\n"
+                                    "#   --grid x=0,0.5\n#   --grid group.label=[a, b]\n"),
+              std::string::npos)
+        << text.get_text(0);
+
+    // What the file derives, or what a value of a key that is not a parameter, is an error before
+    // anything runs.
+    const auto derived = cli({"run", "quick.yaml", "--set", "seed=3"});
+    EXPECT_EQ(derived.exit_code, 2);
+    EXPECT_EQ(derived.err, "error: --set: seed: set by derive.seed in quick.yaml: edit the file instead\n");
+    const auto no_value = cli({"expand", "quick.yaml", "--grid", "x"});
+    EXPECT_EQ(no_value.exit_code, 2);
+    EXPECT_EQ(no_value.err, "error: --grid: 'x': expected key=value\n");
+    const auto empty = cli({"expand", "quick.yaml", "--grid", "x=[]"});
+    EXPECT_EQ(empty.exit_code, 2);
+    EXPECT_EQ(empty.err, "error: --grid x: grid.x: axis is empty\n");
+}
+
+// Range generators give the values a written list would, with the same job keys: linspace's value
+// i is start + (stop - start) * i / (n - 1), so 0.3 is 0.3 (numpy's arange-style step gives
+// 0.30000000000000004).
+TEST_F(Workflow, RangeGeneratorsEqualTheWrittenLists) {
+    const auto sweep = [&](const std::string& file, const std::string& x, const std::string& y) {
+        test::write_text(work / file, "name: gen\nmodel: testing.arith\ngrid:\n  x: " + x + "\n  y: " + y + "\n");
+        const auto r = cli({"expand", file, "--format", "json"});
+        EXPECT_EQ(r.exit_code, 0) << r.err;
+        return r;
+    };
+    const auto generated = sweep("generated.yaml", "{linspace: [0, 1, 11]}", "{logspace: [-2, 0, 3]}");
+    const auto written = sweep("written.yaml", "[0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0]", "[0.01, 0.1, 1.0]");
+    EXPECT_EQ(expanded_keys(generated), expanded_keys(written));
+    EXPECT_EQ(expanded_keys(generated).size(), 33u);
+    const Json jobs = Json::parse(generated.out);
+    EXPECT_EQ(jobs[9]["params"]["x"].get<double>(), 0.3);
+    EXPECT_EQ(sweep("range.yaml", "{range: [0, 10, 3]}", "[1]").out, sweep("list.yaml", "[0, 3, 6, 9]", "[1]").out);
+    EXPECT_EQ(expanded_keys(sweep("down.yaml", "{range: [3, 0, -1]}", "[1]")),
+              expanded_keys(sweep("down_list.yaml", "[3, 2, 1]", "[1]")));
+    // On the command line too.
+    const auto cli_generated = cli({"expand", "written.yaml", "--grid", "x={linspace: [0, 1, 11]}", "--format", "json"});
+    EXPECT_EQ(expanded_keys(cli_generated), expanded_keys(written));
 }
 
 // `a=0 or a=0.03` once printed an empty table with exit 0.

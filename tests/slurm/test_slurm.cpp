@@ -112,7 +112,9 @@ TEST(SlurmScripts, DryRunMatchesGoldenFiles) {
                          "--sbatch-arg=--qos=debug", "--sbatch-arg=--constraint=ib", "--db", "db/sweeps.db"}},
         {"array.sh",
          {"submit", "arith.yaml", "--dry-run", "--array", "--shards", "7", "--max-parallel", "2",
-          "--max-array-size", "3", "--cpus-per-task", "2", "--time", "00:30:00", "--max-requeues", "3"}},
+          "--max-array-size", "3", "--cpus-per-task", "2", "--time", "00:30:00", "--max-requeues", "3",
+          // overrides reach the array tasks and the merge alike
+          "--set", "length=8", "--grid", "seed=11,12"}},
     };
     for (const auto& [golden, args] : cases) {
         const ProcessResult r = cli(args, dir.path());

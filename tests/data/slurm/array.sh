@@ -21,7 +21,7 @@ shard=$(( 0 + SLURM_ARRAY_TASK_ID ))
 # (exit code 3), then requeue to continue with a fresh time limit.
 stopped=0
 trap 'stopped=1; kill -TERM "$pid" 2>/dev/null' TERM
-$BIN run $DIR/arith.yaml --db $DIR/results/index.db --out $DIR/results --shard "$shard/7" -j "${SLURM_CPUS_PER_TASK:-1}" &
+$BIN run $DIR/arith.yaml --db $DIR/results/index.db --out $DIR/results --set length=8 --grid seed=11,12 --shard "$shard/7" -j "${SLURM_CPUS_PER_TASK:-1}" &
 pid=$!
 wait "$pid"; code=$?
 while kill -0 "$pid" 2>/dev/null; do wait "$pid"; code=$?; done
@@ -56,7 +56,7 @@ shard=$(( 3 + SLURM_ARRAY_TASK_ID ))
 # (exit code 3), then requeue to continue with a fresh time limit.
 stopped=0
 trap 'stopped=1; kill -TERM "$pid" 2>/dev/null' TERM
-$BIN run $DIR/arith.yaml --db $DIR/results/index.db --out $DIR/results --shard "$shard/7" -j "${SLURM_CPUS_PER_TASK:-1}" &
+$BIN run $DIR/arith.yaml --db $DIR/results/index.db --out $DIR/results --set length=8 --grid seed=11,12 --shard "$shard/7" -j "${SLURM_CPUS_PER_TASK:-1}" &
 pid=$!
 wait "$pid"; code=$?
 while kill -0 "$pid" 2>/dev/null; do wait "$pid"; code=$?; done
@@ -91,7 +91,7 @@ shard=$(( 6 + SLURM_ARRAY_TASK_ID ))
 # (exit code 3), then requeue to continue with a fresh time limit.
 stopped=0
 trap 'stopped=1; kill -TERM "$pid" 2>/dev/null' TERM
-$BIN run $DIR/arith.yaml --db $DIR/results/index.db --out $DIR/results --shard "$shard/7" -j "${SLURM_CPUS_PER_TASK:-1}" &
+$BIN run $DIR/arith.yaml --db $DIR/results/index.db --out $DIR/results --set length=8 --grid seed=11,12 --shard "$shard/7" -j "${SLURM_CPUS_PER_TASK:-1}" &
 pid=$!
 wait "$pid"; code=$?
 while kill -0 "$pid" 2>/dev/null; do wait "$pid"; code=$?; done
@@ -113,5 +113,5 @@ exit "$code"
 #SBATCH --output=$DIR/results/slurm/arith-merge-%j.out
 set -u
 cd $DIR || exit 2
-exec $BIN merge $DIR/arith.yaml --db $DIR/results/index.db --out $DIR/results
+exec $BIN merge $DIR/arith.yaml --db $DIR/results/index.db --out $DIR/results --set length=8 --grid seed=11,12
 
