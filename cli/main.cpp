@@ -155,16 +155,59 @@ std::unique_ptr<sr::Store> open_existing(const std::string& path) {
     return std::make_unique<sr::Store>(existing(path), /*read_only=*/true);
 }
 
-int cmd_status(const std::string& db) {
+// status --json: per sweep the counts, whether a runner holds the index, progress (estimated
+// cost done and remaining, jobs/s, ETA, null where unknown), failure groups, Slurm job ids.
+int cmd_status_json(sr::Store& store, bool runner_active) {
+    const auto optional = [](const std::optional<double>& v) { return v ? sr::Json(*v) : sr::Json(); };
+    sr::Json out = sr::Json::array();
+    for (const sr::SweepCounts& c : store.counts()) {
+        const std::int64_t id = *store.find_sweep(c.name);
+        const sr::SweepProgress p = sr::sweep_progress(store, id);
+        sr::Json failures = sr::Json::array();
+        for (const sr::FailureGroup& f : sr::failure_groups(store, id)) {
+            failures.push_back({{"count", f.count}, {"error", f.error}, {"detail", f.detail},
+                                {"example_key", f.example_key}, {"example_params", f.example_params}});
+        }
+        out.push_back({{"sweep", c.name}, {"done", c.done}, {"failed", c.failed}, {"running", c.running},
+                       {"pending", c.pending}, {"retired", c.retired}, {"runner_active", runner_active},
+                       {"stale_running", c.running > 0 && !runner_active},
+                       {"progress", {{"done_cost_seconds", p.done_cost}, {"remaining_cost_seconds", p.remaining_cost},
+                                     {"first_started", optional(p.first_started)},
+                                     {"jobs_per_second", optional(p.jobs_per_second)},
+                                     {"eta_seconds", optional(p.eta_seconds)}}},
+                       {"failures", failures}, {"slurm_jobs", c.submissions}});
+    }
+    std::cout << out.dump(1) << '\n';
+    return 0;
+}
+
+int cmd_status(const std::string& db, bool json) {
     auto store = open_existing(db);
     // No runner holds the index, yet rows say running: a run ended without recording (killed, a
     // node lost). The next run puts them back to pending and redoes them.
     const bool runner_active = sr::IndexLock::held(db);
+    if (json) return cmd_status_json(*store, runner_active);
     for (const sr::SweepCounts& c : store->counts()) {
         std::cout << c.name << ": " << c.done << " done, " << c.failed << " failed, " << c.running
                   << " running, " << c.pending << " pending";
         if (c.retired) std::cout << " (" << c.retired << " retired)";
         std::cout << '\n';
+        // While a run goes on: how far, how fast, how long still (--json has it at any time).
+        if (runner_active && c.pending + c.running > 0 && c.done > 0) {
+            const sr::SweepProgress p = sr::sweep_progress(*store, *store->find_sweep(c.name));
+            const double total = p.done_cost + p.remaining_cost;
+            std::cout << "  progress: " << static_cast<int>(total > 0 ? 100 * p.done_cost / total : 0)
+                      << "% of the estimated cost";
+            if (p.jobs_per_second) {
+                char rate[32];
+                std::snprintf(rate, sizeof rate, "%.3g", *p.jobs_per_second);
+                std::cout << ", " << rate << " jobs/s over the last " << p.window_jobs << " jobs";
+            }
+            if (p.eta_seconds) {
+                std::cout << ", ETA " << sr::duration_text(*p.eta_seconds);
+            }
+            std::cout << '\n';
+        }
         if (c.running > 0 && !runner_active) {
             std::cout << "  " << c.running << " jobs marked running, but no sweep_runner holds the index (the run "
                       << "ended without recording them): the next run redoes them\n";
@@ -441,6 +484,8 @@ int main(int argc, char** argv) {
     std::string read_db = "results/index.db";
     auto* status_cmd = app.add_subcommand("status", "job counts per sweep and failures");
     status_cmd->add_option("db", read_db, "SQLite index")->capture_default_str();
+    bool status_json = false;
+    status_cmd->add_flag("--json", status_json, "as JSON (counts, progress, ETA, failures)");
 
     std::string sweep, format = "table", key;
     sr::ResultsQuery query;
@@ -520,7 +565,7 @@ int main(int argc, char** argv) {
         if (*merge_cmd) return sr::slurm::merge(merge_sweep, merge_overrides, merge_db, merge_out);
         if (*expand_cmd) return cmd_expand(expand_file, expand_overrides, expand_format, expand_db);
         if (*models_cmd) return cmd_models(model_name, models_json);
-        if (*status_cmd) return cmd_status(read_db);
+        if (*status_cmd) return cmd_status(read_db, status_json);
         if (*results_cmd) {
             if (limit > 0) query.limit = limit;
             if (!aggregate.empty()) {

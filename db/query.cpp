@@ -597,6 +597,34 @@ std::optional<JobRecord> find_job_at(Store& store, const std::string& sweep, std
     return read_job_record(store, select);
 }
 
+SweepProgress sweep_progress(Store& store, std::int64_t sweep_id) {
+    SweepProgress p;
+    auto costs = store.connection().prepare(R"sql(
+        SELECT coalesce(sum(CASE WHEN status = 'done' THEN cost END), 0),
+               coalesce(sum(CASE WHEN status IN ('pending', 'running') THEN cost END), 0), min(started)
+        FROM jobs WHERE sweep_id = ? AND retired = 0)sql");
+    costs.bind(1, sweep_id);
+    costs.step();
+    p.done_cost = costs.get_double(0);
+    p.remaining_cost = costs.get_double(1);
+    if (!costs.is_null(2)) p.first_started = costs.get_double(2);
+    auto window = store.connection().prepare(R"sql(
+        SELECT count(*), coalesce(sum(cost), 0), max(finished) - min(started) FROM (
+            SELECT cost, started, finished FROM jobs
+            WHERE sweep_id = ? AND retired = 0 AND status = 'done' AND started IS NOT NULL AND finished IS NOT NULL
+            ORDER BY finished DESC LIMIT 200))sql");
+    window.bind(1, sweep_id);
+    window.step();
+    p.window_jobs = window.get_int(0);
+    const double window_cost = window.get_double(1);
+    p.window_seconds = window.is_null(2) ? 0 : window.get_double(2);
+    if (p.window_jobs >= 2 && p.window_seconds > 0) {
+        p.jobs_per_second = static_cast<double>(p.window_jobs) / p.window_seconds;
+        if (p.remaining_cost > 0 && window_cost > 0) p.eta_seconds = p.remaining_cost / (window_cost / p.window_seconds);
+    }
+    return p;
+}
+
 std::vector<FailureGroup> failure_groups(Store& store, std::int64_t sweep_id) {
     auto select = store.connection().prepare(R"sql(
         SELECT key, coalesce(error, ''), params FROM jobs

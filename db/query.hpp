@@ -70,6 +70,20 @@ struct FailureGroup {
 };
 std::vector<FailureGroup> failure_groups(Store& store, std::int64_t sweep_id);
 
+// How far a sweep's current jobs are, in their estimated cost (seconds), and how fast the recent
+// ones went: the rate is over the last (up to) 200 finished jobs, from the first of them starting to
+// the last finishing, so that a pause between two runs does not count as work. The ETA is the
+// remaining cost at the cost rate of that window; unknown (nullopt) before two jobs have finished
+// or when nothing remains.
+struct SweepProgress {
+    double done_cost = 0, remaining_cost = 0;  // remaining: pending and running jobs
+    std::int64_t window_jobs = 0;
+    double window_seconds = 0;
+    std::optional<double> first_started;        // of any current job: when the sweep began
+    std::optional<double> jobs_per_second, eta_seconds;
+};
+SweepProgress sweep_progress(Store& store, std::int64_t sweep_id);
+
 // An expansion as a table: [block,] index, key, cost, the parameters that vary, tag.<name>.
 ResultsTable job_table(const std::vector<Job>& jobs);
 

@@ -22,8 +22,6 @@
 
 namespace sr {
 namespace fs = std::filesystem;
-namespace {
-
 std::string duration_text(double seconds) {
     if (!(seconds >= 0) || seconds > 1e8) return "?";
     const long s = static_cast<long>(seconds + 0.5);
@@ -33,6 +31,8 @@ std::string duration_text(double seconds) {
     else out << s << 's';
     return out.str();
 }
+
+namespace {
 
 // Live line on a terminal, one line every few seconds otherwise (logs, Slurm output files).
 std::function<void(const Progress&, bool)> progress_printer() {

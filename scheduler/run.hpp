@@ -35,6 +35,9 @@ struct RunRequest {
     std::function<std::optional<double>()> remaining_seconds;
 };
 
+// "2h05m", "3m20s", "45s"; "?" for a negative or absurd value.
+std::string duration_text(double seconds);
+
 // <db>.shard-<i>-of-<M>.db
 std::filesystem::path shard_db_path(const std::filesystem::path& db_path, int shard_index, int shard_count);
 

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <thread>
 
 namespace sr {
 namespace {
@@ -168,6 +169,53 @@ TEST_F(Workflow, RangeGeneratorsEqualTheWrittenLists) {
     // On the command line too.
     const auto cli_generated = cli({"expand", "written.yaml", "--grid", "x={linspace: [0, 1, 11]}", "--format", "json"});
     EXPECT_EQ(expanded_keys(cli_generated), expanded_keys(written));
+}
+
+// While a run goes on, `status` says how far it is and, from the pace of its recent jobs, how long
+// the rest takes; `status --json` gives the same to scripts at any time (null where unknown).
+TEST_F(Workflow, StatusShowsProgressAndEtaAlsoAsJson) {
+    test::write_text(work / "sleep.yaml", "name: naps\nmodel: testing.sleep\nparams: {seconds: 0.2}\n"
+                                          "grid:\n  tag: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]\n");
+    test::Child run({"run", "sleep.yaml", "-j", "1", "-q"}, logs.path(), work.path());
+    Json sweep;
+    for (int i = 0; i < 400; ++i) {  // until three jobs are recorded done
+        const auto json = cli({"status", "--json"});
+        if (json.exit_code == 0 && !json.out.empty()) {
+            sweep = Json::parse(json.out).at(0);
+            if (sweep["done"].get<int>() >= 3) break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    const auto text = cli({"status"});
+    ASSERT_GE(sweep["done"].get<int>(), 3) << sweep.dump();
+    ASSERT_LT(sweep["done"].get<int>(), 12) << "the run finished before status saw it going";
+    EXPECT_EQ(sweep["sweep"], "naps");
+    EXPECT_EQ(sweep["runner_active"], true);
+    EXPECT_EQ(sweep["stale_running"], false);
+    const Json& p = sweep["progress"];
+    const int left = sweep["pending"].get<int>() + sweep["running"].get<int>();
+    EXPECT_EQ(sweep["done"].get<int>() + left, 12);
+    EXPECT_NEAR(p["remaining_cost_seconds"].get<double>() * sweep["done"].get<int>(),
+                p["done_cost_seconds"].get<double>() * left, 1e-9);  // every job costs the same
+    // 0.2 s jobs one after the other: at most 5 jobs/s; the ETA is the jobs left at that pace.
+    const double rate = p["jobs_per_second"].get<double>();
+    EXPECT_GT(rate, 1.0);
+    EXPECT_LT(rate, 5.01);
+    EXPECT_NEAR(p["eta_seconds"].get<double>(), left / rate, 1e-9);
+    EXPECT_TRUE(sweep["failures"].empty());
+    const auto lines = test::split_lines(text.out);
+    ASSERT_GE(lines.size(), 2u) << text.out;
+    EXPECT_EQ(lines[1].rfind("  progress: ", 0), 0u) << lines[1];
+    EXPECT_NE(lines[1].find("% of the estimated cost, "), std::string::npos) << lines[1];
+    EXPECT_NE(lines[1].find(" jobs/s over the last "), std::string::npos) << lines[1];
+    EXPECT_NE(lines[1].find(" jobs, ETA "), std::string::npos) << lines[1];
+
+    // Finished: no progress line, and nothing left to estimate.
+    EXPECT_EQ(run.wait().exit_code, 0);
+    EXPECT_EQ(cli({"status"}).out, "naps: 12 done, 0 failed, 0 running, 0 pending\n");
+    const Json done = Json::parse(cli({"status", "--json"}).out).at(0);
+    EXPECT_TRUE(done["progress"]["eta_seconds"].is_null());
+    EXPECT_EQ(done["runner_active"], false);
 }
 
 // `a=0 or a=0.03` once printed an empty table with exit 0.
