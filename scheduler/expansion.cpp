@@ -242,7 +242,7 @@ std::vector<PackedJob> expand_packed(const SweepSpec& spec, const ModelRegistry&
                 return map;
             };
             for (const Derivation& d : block.derive) {
-                const auto lookup = [&](const std::string& name) -> std::int64_t {
+                const auto lookup = [&](const std::string& name) -> Expression::Number {
                     if (name == "index") return job.index;
                     const Json* value = find_path(job.params, name);
                     if (value == nullptr) {
@@ -253,13 +253,25 @@ std::vector<PackedJob> expand_packed(const SweepSpec& spec, const ModelRegistry&
                         throw ExpressionError(reason, 0);
                     }
                     if (value->is_number_integer()) return value->get<std::int64_t>();
-                    if (value->is_number_float() && value->get<double>() == std::floor(value->get<double>())) {
-                        return static_cast<std::int64_t>(value->get<double>());
-                    }
-                    throw ExpressionError("'" + name + "' is " + value->dump() + ", not an integer", 0);
+                    if (value->is_number_float()) return value->get<double>();
+                    throw ExpressionError("'" + name + "' is " + value->dump() + ", not a number", 0);
                 };
                 try {
-                    set_path(job.params, d.key, d.expression.evaluate(lookup));
+                    const Expression::Number result = d.expression.evaluate(lookup);
+                    Json value = std::visit([](auto v) { return Json(v); }, result);
+                    // A whole parameter (a seed) takes a real result that is whole (seed.base * 1.5
+                    // of an even base), and refuses one that is not, before the model sees it.
+                    const auto spec = std::find_if(info.params.begin(), info.params.end(),
+                                                   [&](const ParamSpec& p) { return p.name == d.key; });
+                    if (spec != info.params.end() && spec->type == ParamType::integer && value.is_number_float()) {
+                        const double x = value.get<double>();
+                        if (x != std::floor(x) || std::abs(x) > 9.007199254740992e15) {
+                            throw ExpressionError("gives " + value.dump() + ", but " + d.key +
+                                                      " is a whole number (// divides whole numbers)", 0);
+                        }
+                        value = static_cast<std::int64_t>(x);
+                    }
+                    set_path(job.params, d.key, std::move(value));
                 } catch (const ExpressionError& e) {
                     throw SweepError(d.location, "derive." + d.key,
                                      std::string(e.what()) + " (job " + std::to_string(n) + ")");

@@ -3,13 +3,15 @@
 #include "core/limits.hpp"
 
 #include <cctype>
+#include <charconv>
+#include <cmath>
 #include <limits>
 
 namespace sr {
 
 struct Expression::Node {
-    enum class Kind { number, name, negate, add, subtract, multiply, floor_divide, modulo } kind;
-    std::int64_t value = 0;
+    enum class Kind { number, name, negate, add, subtract, multiply, divide, floor_divide, modulo, power } kind;
+    Expression::Number value = std::int64_t{0};
     std::string name;
     std::shared_ptr<const Node> left, right;
 };
@@ -48,7 +50,7 @@ private:
     }
 
     NodePtr binary(Node::Kind kind, NodePtr left, NodePtr right) {
-        return std::make_shared<Node>(Node{kind, 0, {}, std::move(left), std::move(right)});
+        return std::make_shared<Node>(Node{kind, std::int64_t{0}, {}, std::move(left), std::move(right)});
     }
 
     NodePtr sum() {
@@ -66,7 +68,7 @@ private:
             if (accept("//")) node = binary(Node::Kind::floor_divide, node, unary());
             else if (accept("*")) node = binary(Node::Kind::multiply, node, unary());
             else if (accept("%")) node = binary(Node::Kind::modulo, node, unary());
-            else if (accept("/")) fail("use // for integer division");
+            else if (accept("/")) node = binary(Node::Kind::divide, node, unary());
             else return node;
         }
     }
@@ -80,9 +82,16 @@ private:
         NodePtr node;
         if (accept("-")) node = binary(Node::Kind::negate, unary(), nullptr);
         else if (accept("+")) node = unary();
-        else node = primary();
+        else node = power();
         --depth_;
         return node;
+    }
+
+    // a ** b ** c is a ** (b ** c), and -2 ** 2 is -(2 ** 2), as in Python.
+    NodePtr power() {
+        NodePtr base = primary();
+        if (accept("**")) return binary(Node::Kind::power, base, unary());
+        return base;
     }
 
     NodePtr primary() {
@@ -94,18 +103,9 @@ private:
             return node;
         }
         const char c = text_[pos_];
-        if (std::isdigit(static_cast<unsigned char>(c))) {
-            std::int64_t value = 0;
-            while (pos_ < text_.size() && std::isdigit(static_cast<unsigned char>(text_[pos_]))) {
-                const int digit = text_[pos_] - '0';
-                if (value > (std::numeric_limits<std::int64_t>::max() - digit) / 10) fail("number too large");
-                value = value * 10 + digit;
-                ++pos_;
-            }
-            if (pos_ < text_.size() && (text_[pos_] == '.' || std::isalpha(static_cast<unsigned char>(text_[pos_])))) {
-                fail("only integers are allowed");
-            }
-            return std::make_shared<Node>(Node{Node::Kind::number, value, {}, nullptr, nullptr});
+        if (std::isdigit(static_cast<unsigned char>(c)) || (c == '.' && pos_ + 1 < text_.size() &&
+                                                            std::isdigit(static_cast<unsigned char>(text_[pos_ + 1])))) {
+            return number();
         }
         if (std::isalpha(static_cast<unsigned char>(c)) || c == '_') {
             const std::size_t start = pos_;
@@ -116,9 +116,58 @@ private:
             std::string name = text_.substr(start, pos_ - start);
             if (name.back() == '.') fail("name ends with '.'");
             names_->push_back(name);
-            return std::make_shared<Node>(Node{Node::Kind::name, 0, std::move(name), nullptr, nullptr});
+            return std::make_shared<Node>(Node{Node::Kind::name, std::int64_t{0}, std::move(name), nullptr, nullptr});
         }
         fail("unexpected '" + std::string(1, c) + "'");
+    }
+
+    // 42 (whole), 0.5, .5, 2., 1e-3, 2.5E+4 (real).
+    NodePtr number() {
+        const std::size_t start = pos_;
+        const auto digits = [&] {
+            while (pos_ < text_.size() && std::isdigit(static_cast<unsigned char>(text_[pos_]))) ++pos_;
+        };
+        digits();
+        bool real = false;
+        if (pos_ < text_.size() && text_[pos_] == '.') {
+            real = true;
+            ++pos_;
+            digits();
+        }
+        if (pos_ < text_.size() && (text_[pos_] == 'e' || text_[pos_] == 'E')) {
+            std::size_t exponent = pos_ + 1;
+            if (exponent < text_.size() && (text_[exponent] == '+' || text_[exponent] == '-')) ++exponent;
+            if (exponent < text_.size() && std::isdigit(static_cast<unsigned char>(text_[exponent]))) {
+                real = true;
+                pos_ = exponent;
+                digits();
+            }
+        }
+        if (pos_ < text_.size() && (std::isalpha(static_cast<unsigned char>(text_[pos_])) || text_[pos_] == '_' ||
+                                    text_[pos_] == '.')) {
+            fail("malformed number");
+        }
+        const char* first = text_.data() + start;
+        const char* last = text_.data() + pos_;
+        Expression::Number value;
+        if (real) {
+            double d = 0;
+            const auto [ptr, ec] = std::from_chars(first, last, d);
+            if (ec != std::errc() || ptr != last || !std::isfinite(d)) {
+                pos_ = start;
+                fail("malformed number");
+            }
+            value = d;
+        } else {
+            std::int64_t i = 0;
+            const auto [ptr, ec] = std::from_chars(first, last, i);
+            if (ec == std::errc::result_out_of_range) {
+                pos_ = start;
+                fail("number too large");
+            }
+            value = i;
+        }
+        return std::make_shared<Node>(Node{Node::Kind::number, value, {}, nullptr, nullptr});
     }
 
     const std::string& text_;
@@ -129,16 +178,24 @@ private:
 
 [[noreturn]] void overflow() { throw ExpressionError("integer overflow", 0); }
 
-std::int64_t eval(const Node& node, const Expression::Lookup& lookup) {
-    using K = Node::Kind;
-    if (node.kind == K::number) return node.value;
-    if (node.kind == K::name) return lookup(node.name);
-    const std::int64_t a = eval(*node.left, lookup);
-    if (node.kind == K::negate) {
-        if (a == std::numeric_limits<std::int64_t>::min()) overflow();
-        return -a;
+using Number = Expression::Number;
+
+double real(const Number& n) {
+    return std::holds_alternative<double>(n) ? std::get<double>(n) : static_cast<double>(std::get<std::int64_t>(n));
+}
+
+std::int64_t whole_power(std::int64_t base, std::int64_t exponent) {
+    std::int64_t result = 1;
+    while (exponent > 0) {
+        if ((exponent & 1) != 0 && __builtin_mul_overflow(result, base, &result)) overflow();
+        exponent >>= 1;
+        if (exponent > 0 && __builtin_mul_overflow(base, base, &base)) overflow();
     }
-    const std::int64_t b = eval(*node.right, lookup);
+    return result;
+}
+
+Number whole(const Node& node, std::int64_t a, std::int64_t b) {
+    using K = Node::Kind;
     std::int64_t r = 0;
     switch (node.kind) {
         // The overflow check must run before r is read: no `f(check(&r), r)` (argument order is
@@ -164,9 +221,61 @@ std::int64_t eval(const Node& node, const Expression::Lookup& lookup) {
             }
             return node.kind == K::floor_divide ? q : m;
         }
+        case K::power:
+            if (b >= 0) return whole_power(a, b);
+            if (a == 0) throw ExpressionError("division by zero", 0);
+            return std::pow(static_cast<double>(a), static_cast<double>(b));
         default: break;
     }
     throw ExpressionError("bad expression", 0);
+}
+
+Number real_valued(const Node& node, double a, double b) {
+    using K = Node::Kind;
+    switch (node.kind) {
+        case K::add: return a + b;
+        case K::subtract: return a - b;
+        case K::multiply: return a * b;
+        case K::divide:
+            if (b == 0) throw ExpressionError("division by zero", 0);
+            return a / b;
+        case K::floor_divide:
+            if (b == 0) throw ExpressionError("division by zero", 0);
+            return std::floor(a / b);
+        case K::modulo: {
+            if (b == 0) throw ExpressionError("division by zero", 0);
+            double m = std::fmod(a, b);
+            if (m != 0 && ((m < 0) != (b < 0))) m += b;  // the sign of the divisor, as Python
+            return m;
+        }
+        case K::power:
+            if (a == 0 && b < 0) throw ExpressionError("division by zero", 0);
+            if (a < 0 && b != std::floor(b)) throw ExpressionError("a negative number to a fractional power", 0);
+            return std::pow(a, b);
+        default: break;
+    }
+    throw ExpressionError("bad expression", 0);
+}
+
+Number eval(const Node& node, const Expression::Lookup& lookup) {
+    using K = Node::Kind;
+    if (node.kind == K::number) return node.value;
+    if (node.kind == K::name) return lookup(node.name);
+    const Number a = eval(*node.left, lookup);
+    if (node.kind == K::negate) {
+        if (std::holds_alternative<double>(a)) return -std::get<double>(a);
+        if (std::get<std::int64_t>(a) == std::numeric_limits<std::int64_t>::min()) overflow();
+        return -std::get<std::int64_t>(a);
+    }
+    const Number b = eval(*node.right, lookup);
+    const bool whole_numbers = std::holds_alternative<std::int64_t>(a) && std::holds_alternative<std::int64_t>(b);
+    const Number r = whole_numbers && node.kind != K::divide
+                         ? whole(node, std::get<std::int64_t>(a), std::get<std::int64_t>(b))
+                         : real_valued(node, real(a), real(b));
+    if (std::holds_alternative<double>(r) && !std::isfinite(std::get<double>(r))) {
+        throw ExpressionError("the result is too large for a real number", 0);
+    }
+    return r;
 }
 
 }  // namespace
@@ -183,6 +292,6 @@ Expression Expression::parse(const std::string& text) {
     return e;
 }
 
-std::int64_t Expression::evaluate(const Lookup& lookup) const { return eval(*root_, lookup); }
+Expression::Number Expression::evaluate(const Lookup& lookup) const { return eval(*root_, lookup); }
 
 }  // namespace sr

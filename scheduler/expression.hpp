@@ -1,12 +1,14 @@
 #pragma once
-// The `derive:` language: integers, names (index, dotted parameter keys), + - * // % and
-// parentheses, with Python's floor semantics for // and %. Parsed once, evaluated per job; no shell,
-// no eval, no loops.
+// The `derive:` language: numbers (42, 0.5, 1e-3), names (index, dotted parameter keys),
+// + - * / // % ** and parentheses, with Python's semantics: whole numbers stay whole (with an error
+// on overflow) unless a real number or `/` is involved, // and % floor, ** binds tighter than a
+// sign on its left. Parsed once, evaluated per job; no shell, no eval, no loops.
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <variant>
 #include <vector>
 
 namespace sr {
@@ -22,9 +24,11 @@ public:
     // Throws ExpressionError on a syntax error.
     static Expression parse(const std::string& text);
 
-    // `lookup` returns the integer value of a name or throws ExpressionError with its reason.
-    using Lookup = std::function<std::int64_t(const std::string& name)>;
-    std::int64_t evaluate(const Lookup& lookup) const;
+    // A whole or a real number (never NaN or infinite: evaluation throws instead).
+    using Number = std::variant<std::int64_t, double>;
+    // `lookup` returns the value of a name or throws ExpressionError with its reason.
+    using Lookup = std::function<Number(const std::string& name)>;
+    Number evaluate(const Lookup& lookup) const;
 
     const std::vector<std::string>& names() const { return names_; }
     const std::string& text() const { return text_; }

@@ -521,7 +521,7 @@ RawBlock parse_block(const YAML::Node& node, const std::string& file, const fs::
             const std::string key = entry.first.as<std::string>();
             const Location where = at(file, entry.second);
             if (!entry.second.IsScalar()) {
-                throw SweepError(where, "derive." + key, "expected an integer expression");
+                throw SweepError(where, "derive." + key, "expected an expression");
             }
             try {
                 block.derive.push_back({key, Expression::parse(entry.second.Scalar()), where});

@@ -218,6 +218,22 @@ TEST_F(Workflow, StatusShowsProgressAndEtaAlsoAsJson) {
     EXPECT_EQ(done["runner_active"], false);
 }
 
+// `derive` computes real parameters too (y from x), and a whole parameter (seed) takes a real
+// result that is whole: x * 2 of x = 1.5 is seed 3.
+TEST_F(Workflow, DeriveRealValuedParameters) {
+    test::write_text(work / "derived.yaml", "name: derived\nmodel: testing.arith\ngrid:\n  x: [0.5, 1.5]\n"
+                                            "derive:\n  y: \"x / 4 + 10 ** -2\"\n  seed: \"x * 2 + index\"\n");
+    const auto r = cli({"expand", "derived.yaml", "--format", "json"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const Json jobs = Json::parse(r.out);
+    ASSERT_EQ(jobs.size(), 2u);
+    EXPECT_EQ(jobs[0]["params"]["y"].get<double>(), 0.5 / 4 + 0.01);
+    EXPECT_EQ(jobs[1]["params"]["y"].get<double>(), 1.5 / 4 + 0.01);
+    EXPECT_TRUE(jobs[1]["params"]["seed"].is_number_integer());
+    EXPECT_EQ(jobs[0]["params"]["seed"], 1);
+    EXPECT_EQ(jobs[1]["params"]["seed"], 4);
+}
+
 // `a=0 or a=0.03` once printed an empty table with exit 0.
 TEST_F(Workflow, OrQueryIsTheUnionOfTwoQueries) {
     test::write_text(work / "quick.yaml", quick_sweep);
