@@ -66,6 +66,25 @@ CREATE TABLE submissions (
     // copied (rsync from a cluster). Rewriting the existing rows needs the folder: it is done in C++
     // by make_payload_paths_relative(), right after this (empty) step.
     "",
+    // 3: every version of a sweep's text, with the git state of its file, and when it was run;
+    // an index from before starts with the one version it knows.
+    R"sql(
+CREATE TABLE IF NOT EXISTS sweep_versions (
+    id INTEGER PRIMARY KEY,
+    sweep_id INTEGER NOT NULL REFERENCES sweeps(id),
+    spec_hash TEXT NOT NULL,
+    spec_text TEXT NOT NULL,
+    spec_path TEXT NOT NULL,
+    git_commit TEXT,
+    git_dirty INTEGER,
+    first_registered REAL NOT NULL,
+    last_registered REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sweep_versions_by_sweep ON sweep_versions(sweep_id, spec_hash);
+INSERT INTO sweep_versions(sweep_id, spec_hash, spec_text, spec_path, first_registered, last_registered)
+    SELECT id, spec_hash, spec_text, spec_path, created, updated FROM sweeps
+    WHERE id NOT IN (SELECT sweep_id FROM sweep_versions);
+)sql",
 };
 
 constexpr int migration_count = sizeof migrations / sizeof migrations[0];
@@ -216,18 +235,43 @@ void Store::make_payload_paths_relative() {
 }
 
 std::int64_t Store::register_sweep(const std::string& name, const std::string& spec_path,
-                                   const std::string& spec_text) {
+                                   const std::string& spec_text, const GitState& git) {
     const double now = unix_now();
+    const std::string hash = sha256_hex(spec_text);
     sql::Transaction tx(db_);
     db_.prepare(R"sql(
         INSERT INTO sweeps(name, spec_path, spec_text, spec_hash, created, updated)
         VALUES (?1, ?2, ?3, ?4, ?5, ?5)
         ON CONFLICT(name) DO UPDATE SET spec_path = ?2, spec_text = ?3, spec_hash = ?4, updated = ?5)sql")
-        .bind(1, name).bind(2, spec_path).bind(3, spec_text).bind(4, sha256_hex(spec_text)).bind(5, now)
+        .bind(1, name).bind(2, spec_path).bind(3, spec_text).bind(4, hash).bind(5, now)
         .run();
     auto select = db_.prepare("SELECT id FROM sweeps WHERE name = ?");
     select.bind(1, name).step();
     const std::int64_t id = select.get_int(0);
+    // The same text from the same commit (and the same dirtiness) is the same version, run again.
+    auto version = db_.prepare(R"sql(
+        SELECT id FROM sweep_versions
+        WHERE sweep_id = ? AND spec_hash = ? AND git_commit IS ? AND git_dirty IS ? ORDER BY id DESC LIMIT 1)sql");
+    version.bind(1, id).bind(2, hash);
+    if (git.commit) version.bind(3, *git.commit);
+    else version.bind_null(3);
+    if (git.dirty) version.bind(4, static_cast<std::int64_t>(*git.dirty));
+    else version.bind_null(4);
+    if (version.step()) {
+        db_.prepare("UPDATE sweep_versions SET last_registered = ?, spec_path = ? WHERE id = ?")
+            .bind(1, now).bind(2, spec_path).bind(3, version.get_int(0)).run();
+    } else {
+        auto insert = db_.prepare(R"sql(
+            INSERT INTO sweep_versions(sweep_id, spec_hash, spec_text, spec_path, git_commit, git_dirty,
+                                       first_registered, last_registered)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7))sql");
+        insert.bind(1, id).bind(2, hash).bind(3, spec_text).bind(4, spec_path).bind(7, now);
+        if (git.commit) insert.bind(5, *git.commit);
+        else insert.bind_null(5);
+        if (git.dirty) insert.bind(6, static_cast<std::int64_t>(*git.dirty));
+        else insert.bind_null(6);
+        insert.run();
+    }
     tx.commit();
     return id;
 }

@@ -9,6 +9,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,17 +33,25 @@ struct SweepCounts {
     std::vector<std::string> submissions;                       // Slurm job ids
 };
 
+// The sweep file in its git repository: HEAD's commit, and whether the file differs from it (or is
+// not tracked). Unknown (nullopt) outside a repository or without git.
+struct GitState {
+    std::optional<std::string> commit;
+    std::optional<bool> dirty;
+};
+
 class Store {
 public:
-    static constexpr int schema_version = 2;
+    static constexpr int schema_version = 3;
 
     // Opens or creates the database; the parent folder must exist. Throws sql::Error naming the path.
     explicit Store(const std::string& path, bool read_only = false);
     ~Store();
 
-    // Creates the sweep or updates its spec; returns its id.
+    // Creates the sweep or updates its spec, and records the text as a version of the sweep (a new
+    // one, or the last time an existing one was run); returns the sweep's id.
     std::int64_t register_sweep(const std::string& name, const std::string& spec_path,
-                                const std::string& spec_text);
+                                const std::string& spec_text, const GitState& git = {});
     // Adds jobs not yet in the index; marks jobs that left the spec as retired (kept, not run).
     // Returns how many were added; `retired_done` (if given) receives how many done jobs this call
     // retired (an edit that hides results, which `run` warns about).

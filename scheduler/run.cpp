@@ -1,5 +1,7 @@
 #include "scheduler/run.hpp"
 
+#include "core/command.hpp"
+
 #include "core/signal_name.hpp"
 #include "db/index_lock.hpp"
 #include "db/evolution_store.hpp"
@@ -186,6 +188,25 @@ fs::path index_path(const fs::path& out_dir, const fs::path& db_path) {
     return db_path.empty() ? out_dir / "index.db" : db_path;
 }
 
+GitState git_state(const fs::path& sweep_file) {
+    const fs::path file = fs::absolute(sweep_file).lexically_normal();
+    const auto trimmed = [](std::string s) {
+        while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
+        return s;
+    };
+    GitState state;
+    try {
+        const CommandResult head = run_command({"git", "-C", file.parent_path().string(), "rev-parse", "--verify", "-q", "HEAD"});
+        if (head.exit_code != 0) return state;  // no git, no repository, or no commit yet
+        state.commit = trimmed(head.out);
+        const CommandResult status = run_command({"git", "-C", file.parent_path().string(), "status", "--porcelain",
+                                                  "--untracked-files=all", "--", file.filename().string()});
+        if (status.exit_code == 0) state.dirty = !trimmed(status.out).empty();
+    } catch (const std::exception&) {  // no pipe or process: provenance unknown, the run goes on
+    }
+    return state;
+}
+
 std::optional<ExpandedSweep> load_and_expand(const fs::path& sweep_file, const SweepOverrides& overrides) {
     try {
         ExpandedSweep sweep;
@@ -241,7 +262,8 @@ int run_sweep(const RunRequest& request) {
         // One runner per index at a time: a second `run` would hand out the same jobs.
         lock = std::make_unique<IndexLock>(db_path, IndexLock::Mode::fail_if_held);
         store = std::make_unique<Store>(db_path.string());
-        sweep_id = store->register_sweep(spec.name, fs::absolute(request.sweep_file).string(), spec.text);
+        sweep_id = store->register_sweep(spec.name, fs::absolute(request.sweep_file).string(), spec.text,
+                                         git_state(request.sweep_file));
         // An evolution sweep's points are evolutions, not jobs: its source adds the fitness jobs.
         if (!spec.evolution) store->register_jobs(sweep_id, jobs, &retired_done);
         store->reset_running(sweep_id);

@@ -1,6 +1,7 @@
 #pragma once
 // `sweep_runner run`: expand and validate the sweep, register it in the index, run what is not yet
 // done, and report. Shared by local threads and MPI (rank 0 calls it with its pool).
+#include "db/store.hpp"
 #include "scheduler/sweep_spec.hpp"
 #include "worker/worker_pool.hpp"
 
@@ -51,6 +52,9 @@ struct ExpandedSweep {
     std::vector<PackedJob> jobs;
 };
 std::optional<ExpandedSweep> load_and_expand(const std::filesystem::path& sweep_file, const SweepOverrides& overrides = {});
+
+// The sweep file's git state, recorded with each version of the sweep's text (Store::register_sweep).
+GitState git_state(const std::filesystem::path& sweep_file);
 
 // Exit codes: 0 every job of the sweep done; 1 some failed; 2 invalid input (nothing written);
 // 3 stopped before the sweep finished (a signal, or too little allocation time left for the rest).

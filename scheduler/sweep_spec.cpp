@@ -1,6 +1,7 @@
 #include "scheduler/sweep_spec.hpp"
 
 #include "core/limits.hpp"
+#include "core/sha256.hpp"
 
 #include <yaml-cpp/yaml.h>
 
@@ -341,8 +342,8 @@ struct RawBlock {
 const std::vector<std::string> block_keys = {"name", "description", "base_file", "params", "grid",
                                              "zip",  "jobs",        "repeat",    "derive",    "tags",
                                              // model `exec` (external programs): see parse_exec_keys
-                                             "command", "workdir", "env", "outputs", "payload_format"};
-const std::vector<std::string> exec_keys = {"command", "workdir", "env", "outputs", "payload_format"};
+                                             "command", "workdir", "env", "outputs", "payload_format", "hash_files"};
+const std::vector<std::string> exec_keys = {"command", "workdir", "env", "outputs", "payload_format", "hash_files"};
 
 // Replaces {sweep_dir} by the sweep file's folder, leaving every other placeholder (and the {{ }}
 // escapes) for the exec model to substitute per job.
@@ -438,6 +439,28 @@ void parse_exec_keys(const YAML::Node& node, const std::string& file, const std:
         if (!format.IsScalar()) throw SweepError(at(file, format), section + "payload_format", "expected a string");
         exec["payload_format"] = format.Scalar();
         record("exec.payload_format", format);
+    }
+    // The SHA-256 of each named file (the user's script) becomes part of every job key: editing the
+    // script reruns its jobs, as editing a parameter would.
+    if (const YAML::Node files = node["hash_files"]) {
+        if (!files.IsSequence() || files.size() == 0) {
+            throw SweepError(at(file, files), section + "hash_files", "expected a list of files");
+        }
+        exec["file_hashes"] = Json::object();
+        for (const YAML::Node& item : files) {
+            if (!item.IsScalar() || item.Scalar().empty()) throw SweepError(at(file, item), section + "hash_files", "expected a file path");
+            const fs::path path = fs::path(sweep_dir) / with_sweep_dir(item.Scalar(), sweep_dir);
+            std::error_code ec;
+            if (!fs::is_regular_file(path, ec)) {
+                throw SweepError(at(file, item), section + "hash_files", "'" + path.lexically_normal().string() + "' is not a file");
+            }
+            try {
+                exec["file_hashes"][item.Scalar()] = sha256_file(path);
+            } catch (const std::exception& e) {
+                throw SweepError(at(file, item), section + "hash_files", e.what());
+            }
+        }
+        record("exec.file_hashes", files);
     }
     if (exec.empty()) return;
     Json wrapped = {{"exec", exec}};

@@ -2,6 +2,7 @@
 // Slurm: batch scripts for a sweep (one MPI allocation, or a job array of shards plus a merge job),
 // submitting them with sbatch, the allocation's remaining walltime, and folding shard databases
 // into the main index. See docs/slurm.md.
+#include "core/command.hpp"
 #include "scheduler/sweep_spec.hpp"
 
 #include <filesystem>
@@ -55,13 +56,6 @@ std::vector<BatchScript> batch_scripts(const ScriptOptions& options);
 
 // Single quotes for the shell (an argument passed as it is).
 std::string shell_quote(std::string_view text);
-
-// A program's exit code and output (argv, no shell).
-struct CommandResult {
-    int exit_code = -1;
-    std::string out, err;
-};
-CommandResult run_command(const std::vector<std::string>& argv);
 
 // MaxArraySize from `scontrol show config`; nullopt when scontrol is not available.
 std::optional<int> site_max_array_size();

@@ -83,7 +83,7 @@ int submit(const SubmitRequest& request) {
 
     // Registered before submitting, so `status` shows the sweep's pending jobs at once.
     Store store(o.db_path.string());
-    const std::int64_t sweep_id = store.register_sweep(spec.name, o.sweep_file.string(), spec.text);
+    const std::int64_t sweep_id = store.register_sweep(spec.name, o.sweep_file.string(), spec.text, git_state(o.sweep_file));
     store.register_jobs(sweep_id, jobs);
     std::vector<std::string> ids;
     try {
@@ -114,7 +114,8 @@ int merge(const fs::path& sweep_file, const SweepOverrides& overrides, const fs:
         fs::create_directories(db_path.parent_path().empty() ? fs::path(".") : db_path.parent_path());
         Store store(db_path.string());
         const std::int64_t id =
-            store.register_sweep(expanded->spec.name, fs::absolute(sweep_file).string(), expanded->spec.text);
+            store.register_sweep(expanded->spec.name, fs::absolute(sweep_file).string(), expanded->spec.text,
+                                 git_state(sweep_file));
         store.register_jobs(id, expanded->jobs);
     }
     const MergeSummary summary = merge_shards(db_path);

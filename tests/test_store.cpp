@@ -64,12 +64,12 @@ TEST(Store, CreatesTheVersionedSchemaInWalMode) {
     const std::string path = (dir / "index.db").string();
     {
         Store store(path);
-        EXPECT_EQ(Store::schema_version, 2);
+        EXPECT_EQ(Store::schema_version, 3);
         EXPECT_EQ(scalar(store, "PRAGMA user_version"), Store::schema_version);
         EXPECT_EQ(text(store, "PRAGMA journal_mode"), "wal");
         EXPECT_EQ(scalar(store, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN "
-                                "('sweeps', 'jobs', 'metrics', 'submissions')"),
-                  4);
+                                "('sweeps', 'jobs', 'metrics', 'submissions', 'sweep_versions')"),
+                  5);
         store.register_sweep("s", "/x/s.yaml", "name: s\n");
     }
     // Reopening migrates nothing and keeps the data.
@@ -115,6 +115,37 @@ TEST(Store, RegisterSweepUpdatesSpecAndKeepsId) {
     EXPECT_EQ(text(store, "SELECT spec_text FROM sweeps WHERE name = 's'"), "v2");
     EXPECT_EQ(text(store, "SELECT spec_path FROM sweeps WHERE name = 's'"), "/b/s.yaml");
     EXPECT_EQ(text(store, "SELECT spec_hash FROM sweeps WHERE name = 's'"), sha256_hex("v2"));
+}
+
+// Every version of a sweep's text is kept with its git state; running a version again only moves
+// its last time. An index of schema 2 starts with its sweeps' current texts.
+TEST(Store, KeepsEveryVersionOfTheSweepTextWithItsGitState) {
+    TempDir dir;
+    const std::string path = (dir / "i.db").string();
+    {
+        Store store(path);
+        const auto id = store.register_sweep("s", "/a/s.yaml", "v1", {std::string(40, 'a'), false});
+        store.register_sweep("s", "/a/s.yaml", "v1", {std::string(40, 'a'), false});
+        store.register_sweep("s", "/a/s.yaml", "v2", {std::string(40, 'a'), true});
+        store.register_sweep("s", "/a/s.yaml", "v2", {});  // outside git: another version
+        EXPECT_EQ(scalar(store, "SELECT count(*) FROM sweep_versions WHERE sweep_id = " + std::to_string(id)), 3);
+        EXPECT_EQ(text(store, "SELECT group_concat(spec_text || ':' || coalesce(git_dirty, 'NULL'), ',') FROM "
+                              "(SELECT * FROM sweep_versions ORDER BY id)"),
+                  "v1:0,v2:1,v2:NULL");
+        EXPECT_EQ(text(store, "SELECT git_commit FROM sweep_versions WHERE spec_text = 'v1'"), std::string(40, 'a'));
+        EXPECT_EQ(scalar(store, "SELECT count(*) FROM sweep_versions WHERE spec_text = 'v1' AND "
+                                "last_registered >= first_registered AND spec_hash = '" + sha256_hex("v1") + "'"),
+                  1);
+        EXPECT_EQ(text(store, "SELECT spec_text FROM sweeps"), "v2");
+    }
+    {  // back to schema 2: no versions table
+        Store store(path);
+        store.connection().exec("DROP TABLE sweep_versions; PRAGMA user_version=2");
+    }
+    Store migrated(path);
+    EXPECT_EQ(scalar(migrated, "PRAGMA user_version"), 3);
+    EXPECT_EQ(text(migrated, "SELECT spec_text || ':' || spec_path || ':' || coalesce(git_commit, 'NULL') FROM sweep_versions"),
+              "v2:/a/s.yaml:NULL");
 }
 
 TEST(Store, EditedSweepAddsNewJobsAndRetiresRemovedOnes) {

@@ -234,6 +234,68 @@ TEST_F(Workflow, DeriveRealValuedParameters) {
     EXPECT_EQ(jobs[1]["params"]["seed"], 4);
 }
 
+// Provenance: each version of the sweep file is kept with its git commit and whether the file had
+// uncommitted changes when it ran.
+TEST_F(Workflow, SweepVersionsRecordTheGitState) {
+    if (std::system("git --version > /dev/null 2>&1") != 0) GTEST_SKIP() << "no git";
+    const auto git = [&](const std::string& args) {
+        const std::string command = "git -C '" + work.path().string() + "' -c user.name=t -c user.email=t@t " + args +
+                                    " > /dev/null 2>&1";
+        ASSERT_EQ(std::system(command.c_str()), 0) << command;
+    };
+    git("init -q");
+    test::write_text(work / "quick.yaml", quick_sweep);
+    git("add quick.yaml");
+    git("commit -q -m sweep");
+    ASSERT_EQ(cli({"run", "quick.yaml", "-q"}).exit_code, 0);
+    ASSERT_EQ(cli({"run", "quick.yaml", "-q"}).exit_code, 0);  // the same version again
+    test::write_text(work / "quick.yaml", std::string(quick_sweep) + "tags: {edited: yes}\n");
+    ASSERT_EQ(cli({"run", "quick.yaml", "-q"}).exit_code, 0);
+    std::string commit;
+    {
+        const fs::path out = logs / "head.txt";
+        ASSERT_EQ(std::system(("git -C '" + work.path().string() + "' rev-parse HEAD > '" + out.string() + "'").c_str()), 0);
+        commit = test::read_text(out);
+        commit.erase(commit.find_last_not_of("\n") + 1);
+    }
+    Store store((work / "results" / "index.db").string(), true);
+    auto versions = store.connection().prepare(
+        "SELECT git_commit, git_dirty, instr(spec_text, 'edited') > 0 FROM sweep_versions ORDER BY id");
+    std::vector<std::string> seen;
+    while (versions.step()) {
+        seen.push_back(versions.get_text(0) + " " + std::to_string(versions.get_int(1)) + " " +
+                       std::to_string(versions.get_int(2)));
+    }
+    EXPECT_EQ(seen, (std::vector<std::string>{commit + " 0 0", commit + " 1 1"}));
+}
+
+// An exec sweep's hash_files put the script's contents into the job keys: editing the script gives
+// new jobs, as editing a parameter does; a missing file is an error before anything runs.
+TEST_F(Workflow, HashFilesPutTheScriptIntoTheJobKeys) {
+    const std::string sweep = "name: scripted\nmodel: exec\ncommand: [/usr/bin/python3, \"{sweep_dir}/job.py\"]\n"
+                              "hash_files: [job.py]\ngrid:\n  lr: [0.1, 0.2]\n";
+    test::write_text(work / "scripted.yaml", sweep);
+    test::write_text(work / "job.py", "print('v1')\n");
+    const auto keys = [&] {
+        const auto r = cli({"expand", "scripted.yaml", "--format", "json"});
+        EXPECT_EQ(r.exit_code, 0) << r.err;
+        return expanded_keys(r);
+    };
+    const std::vector<std::string> first = keys();
+    ASSERT_EQ(first.size(), 2u);
+    EXPECT_EQ(keys(), first);  // unchanged script, same keys
+    test::write_text(work / "job.py", "print('v2')\n");
+    const std::vector<std::string> edited = keys();
+    EXPECT_NE(edited[0], first[0]);
+    EXPECT_NE(edited[1], first[1]);
+    test::write_text(work / "scripted.yaml", sweep + "params: {note: x}\n");
+    fs::remove(work / "job.py");
+    const auto missing = cli({"expand", "scripted.yaml"});
+    EXPECT_EQ(missing.exit_code, 2);
+    EXPECT_EQ(missing.err, "error: scripted.yaml:4:14: hash_files: '" + (fs::absolute(work.path()) / "job.py").lexically_normal().string() +
+                               "' is not a file\n");
+}
+
 // `a=0 or a=0.03` once printed an empty table with exit 0.
 TEST_F(Workflow, OrQueryIsTheUnionOfTwoQueries) {
     test::write_text(work / "quick.yaml", quick_sweep);

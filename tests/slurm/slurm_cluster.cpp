@@ -96,7 +96,7 @@ pid_t read_pid(const fs::path& file, double timeout_seconds) {
 bool alive(pid_t pid) { return ::kill(pid, 0) == 0; }
 
 void run_checked(const std::vector<std::string>& argv) {
-    const slurm::CommandResult r = slurm::run_command(argv);
+    const sr::CommandResult r = sr::run_command(argv);
     if (r.exit_code != 0) throw std::runtime_error(argv[0] + " failed (" + std::to_string(r.exit_code) + "): " + r.err + r.out);
 }
 
@@ -177,7 +177,7 @@ SlurmCluster::SlurmCluster() {
                     throw std::runtime_error(std::string(i == 0 ? "munged" : i == 1 ? "slurmctld" : "slurmd") + " is not running");
                 }
             }
-            const slurm::CommandResult r = slurm::run_command({"sinfo", "-h", "-o", "%T"});
+            const sr::CommandResult r = sr::run_command({"sinfo", "-h", "-o", "%T"});
             if (r.exit_code == 0 && r.out.rfind("idle", 0) == 0) break;
             if (std::chrono::steady_clock::now() > end) throw std::runtime_error("node not idle after 30 s: " + r.out + r.err);
             std::this_thread::sleep_for(200ms);
@@ -208,7 +208,7 @@ void SlurmCluster::start_watchdog() {
         while ((n = ::read(fds[0], &c, 1)) < 0 && errno == EINTR) {}
         if (n == 1) ::_exit(0);  // stop() ran
         // The test process is gone: cancel its jobs, stop the daemons it started, by pid.
-        slurm::run_command({"scancel", "--full", "--user=" + std::to_string(::getuid())});
+        sr::run_command({"scancel", "--full", "--user=" + std::to_string(::getuid())});
         for (auto it = pids_.rbegin(); it != pids_.rend(); ++it) {
             if (*it > 0) ::kill(*it, SIGTERM);
         }
@@ -234,7 +234,7 @@ void SlurmCluster::stop() {
         watchdog_pipe_ = -1;
         watchdog_ = -1;
     }
-    if (!pids_.empty()) slurm::run_command({"scancel", "--full", "--user=" + std::to_string(::getuid())});
+    if (!pids_.empty()) sr::run_command({"scancel", "--full", "--user=" + std::to_string(::getuid())});
     // slurmd, slurmctld, then munged; each by its pid.
     for (auto it = pids_.rbegin(); it != pids_.rend(); ++it) {
         const pid_t pid = *it;
@@ -257,7 +257,7 @@ bool SlurmCluster::wait_for_jobs(const std::vector<std::string>& ids, double tim
     for (const std::string& id : ids) list += (list.empty() ? "" : ",") + id;
     const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_seconds);
     while (std::chrono::steady_clock::now() < end) {
-        const slurm::CommandResult r = slurm::run_command({"squeue", "-h", "-j", list, "-o", "%i %T"});
+        const sr::CommandResult r = sr::run_command({"squeue", "-h", "-j", list, "-o", "%i %T"});
         if (r.exit_code == 0 && r.out.find_first_not_of(" \n") == std::string::npos) return true;
         std::this_thread::sleep_for(500ms);
     }

@@ -435,12 +435,12 @@ TEST_F(Slurm, ArrayTasksSignalledMidJobResumeAndMergeAfterRequeue) {
     // Both tasks running, a few seconds into their 8-second jobs.
     const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(30);
     while (std::chrono::steady_clock::now() < end) {
-        const auto r = slurm::run_command({"squeue", "-h", "-j", ids[0], "-t", "RUNNING", "-o", "%i"});
+        const auto r = sr::run_command({"squeue", "-h", "-j", ids[0], "-t", "RUNNING", "-o", "%i"});
         if (std::count(r.out.begin(), r.out.end(), '\n') == 2) break;
         std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }
     std::this_thread::sleep_for(std::chrono::seconds(3));
-    const auto signal = slurm::run_command({"scancel", "--batch", "--signal=TERM", ids[0]});
+    const auto signal = sr::run_command({"scancel", "--batch", "--signal=TERM", ids[0]});
     ASSERT_EQ(signal.exit_code, 0) << signal.err;
     ASSERT_TRUE(cluster_->wait_for_jobs(ids, 120)) << slurm_output(dir / "slurm") << cluster_->logs();
     const std::string log = slurm_output(dir / "slurm");

@@ -147,10 +147,12 @@ Config parse_config(const Params& params) {
     const Params user = user_params(params);
     Config config;
     for (const auto& [k, v] : exec->items()) {
-        static const std::set<std::string> allowed = {"command", "workdir", "env", "outputs", "payload_format"};
+        // file_hashes: the sweep's hash_files, there only to make the job key follow the files.
+        static const std::set<std::string> allowed = {"command", "workdir", "env", "outputs", "payload_format",
+                                                      "file_hashes"};
         if (!allowed.count(k)) {
             throw ParamError("exec." + k, "unknown key of model 'exec' (expected command, workdir, env, "
-                                          "outputs, payload_format)");
+                                          "outputs, payload_format, hash_files)");
         }
     }
 

@@ -216,7 +216,8 @@ private:
         ModelInfo info;
         info.name = "exec";
         info.version = 1;
-        info.doc = "Runs an external program per job (sweep keys command, workdir, env, outputs, payload_format; "
+        info.doc = "Runs an external program per job (sweep keys command, workdir, env, outputs, payload_format, "
+                   "hash_files; "
                    "any other parameters are the program's own). See docs/exec.md.";
         info.params = {
             {"exec.command", ParamType::any, nullptr, {}, {}, "argv list with placeholders such as {params_file}, {output_file}"},
@@ -224,6 +225,7 @@ private:
             {"exec.env", ParamType::any, nullptr, {}, {}, "environment variables to set (values may use placeholders)"},
             {"exec.outputs", ParamType::any, nullptr, {}, {}, "required metrics/arrays and further result files"},
             {"exec.payload_format", ParamType::string, nullptr, {}, {}, "format of {output_file}: json (default), hdf5 or npz"},
+            {"exec.file_hashes", ParamType::any, nullptr, {}, {}, "SHA-256 of the sweep's hash_files (part of the job key)"},
         };
         info.open_params = true;
         return info;
