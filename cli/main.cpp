@@ -157,7 +157,7 @@ std::unique_ptr<sr::Store> open_existing(const std::string& path) {
 
 // status --json: per sweep the counts, whether a runner holds the index, progress (estimated
 // cost done and remaining, jobs/s, ETA, null where unknown), failure groups, Slurm job ids.
-int cmd_status_json(sr::Store& store, bool runner_active) {
+int cmd_status_json(sr::Store& store, bool runner_active, const std::map<std::string, sr::slurm::UnmergedCounts>& unmerged) {
     const auto optional = [](const std::optional<double>& v) { return v ? sr::Json(*v) : sr::Json(); };
     sr::Json out = sr::Json::array();
     for (const sr::SweepCounts& c : store.counts()) {
@@ -176,6 +176,11 @@ int cmd_status_json(sr::Store& store, bool runner_active) {
                                      {"jobs_per_second", optional(p.jobs_per_second)},
                                      {"eta_seconds", optional(p.eta_seconds)}}},
                        {"failures", failures}, {"slurm_jobs", c.submissions}});
+        const auto shards = unmerged.find(c.name);
+        if (shards != unmerged.end()) {
+            out.back()["unmerged"] = {{"shard_databases", shards->second.shards}, {"done", shards->second.done},
+                                      {"failed", shards->second.failed}};
+        }
     }
     std::cout << out.dump(1) << '\n';
     return 0;
@@ -186,12 +191,18 @@ int cmd_status(const std::string& db, bool json) {
     // No runner holds the index, yet rows say running: a run ended without recording (killed, a
     // node lost). The next run puts them back to pending and redoes them.
     const bool runner_active = sr::IndexLock::held(db);
-    if (json) return cmd_status_json(*store, runner_active);
+    // An array sweep before its merge: what the shard databases beside the index already hold.
+    const auto unmerged = sr::slurm::unmerged_counts(db, *store);
+    if (json) return cmd_status_json(*store, runner_active, unmerged);
     for (const sr::SweepCounts& c : store->counts()) {
         std::cout << c.name << ": " << c.done << " done, " << c.failed << " failed, " << c.running
                   << " running, " << c.pending << " pending";
         if (c.retired) std::cout << " (" << c.retired << " retired)";
         std::cout << '\n';
+        if (const auto shards = unmerged.find(c.name); shards != unmerged.end()) {
+            std::cout << "  in " << shards->second.shards << " shard databases, not merged yet: " << shards->second.done
+                      << " done, " << shards->second.failed << " failed (sweep_runner merge folds them in)\n";
+        }
         // While a run goes on: how far, how fast, how long still (--json has it at any time).
         if (runner_active && c.pending + c.running > 0 && c.done > 0) {
             const sr::SweepProgress p = sr::sweep_progress(*store, *store->find_sweep(c.name));

@@ -228,6 +228,9 @@ int run_sweep(const RunRequest& request) {
     if (request.timeout_seconds) {
         for (PackedJob& job : jobs) job.timeout_seconds = *request.timeout_seconds;
     }
+    // Asked before the index is opened: git takes milliseconds, and a new index should hold its
+    // sweep as soon as it exists.
+    const GitState git = git_state(request.sweep_file);
 
     const fs::path out_dir = request.out_dir;
     fs::path db_path = index_path(out_dir, request.db_path);
@@ -262,8 +265,7 @@ int run_sweep(const RunRequest& request) {
         // One runner per index at a time: a second `run` would hand out the same jobs.
         lock = std::make_unique<IndexLock>(db_path, IndexLock::Mode::fail_if_held);
         store = std::make_unique<Store>(db_path.string());
-        sweep_id = store->register_sweep(spec.name, fs::absolute(request.sweep_file).string(), spec.text,
-                                         git_state(request.sweep_file));
+        sweep_id = store->register_sweep(spec.name, fs::absolute(request.sweep_file).string(), spec.text, git);
         // An evolution sweep's points are evolutions, not jobs: its source adds the fitness jobs.
         if (!spec.evolution) store->register_jobs(sweep_id, jobs, &retired_done);
         store->reset_running(sweep_id);

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <regex>
+#include <set>
 
 namespace sr::slurm {
 namespace fs = std::filesystem;
@@ -73,6 +74,37 @@ void read_shard(const fs::path& path, std::vector<ShardSweep>& sweeps, std::vect
 }
 
 }  // namespace
+
+std::map<std::string, UnmergedCounts> unmerged_counts(const fs::path& db_path, Store& index) {
+    std::map<std::string, UnmergedCounts> counts;
+    const std::vector<fs::path> shards = find_shards(db_path);
+    if (shards.empty()) return counts;
+    std::set<std::pair<std::string, std::string>> done_in_index;  // (sweep, key)
+    auto done = index.connection().prepare(
+        "SELECT s.name, j.key FROM jobs j JOIN sweeps s ON s.id = j.sweep_id WHERE j.status = 'done'");
+    while (done.step()) done_in_index.emplace(done.get_text(0), done.get_text(1));
+    std::map<std::pair<std::string, std::string>, bool> outcome;  // (sweep, key) -> done in some shard
+    std::map<std::string, std::set<std::size_t>> shards_of;        // sweep -> shards contributing
+    for (std::size_t i = 0; i < shards.size(); ++i) {
+        Store shard(shards[i].string(), /*read_only=*/true);
+        auto finished = shard.connection().prepare(
+            "SELECT s.name, j.key, j.status = 'done' FROM jobs j JOIN sweeps s ON s.id = j.sweep_id "
+            "WHERE j.status IN ('done', 'failed')");
+        while (finished.step()) {
+            std::pair<std::string, std::string> job{finished.get_text(0), finished.get_text(1)};
+            if (done_in_index.count(job)) continue;
+            shards_of[job.first].insert(i);
+            bool& is_done = outcome[job];
+            is_done = is_done || finished.get_int(2) != 0;
+        }
+    }
+    for (const auto& [job, is_done] : outcome) {
+        UnmergedCounts& c = counts[job.first];
+        (is_done ? c.done : c.failed) += 1;
+        c.shards = shards_of[job.first].size();
+    }
+    return counts;
+}
 
 std::vector<fs::path> find_shards(const fs::path& db_path) {
     std::vector<fs::path> shards;

@@ -3,9 +3,11 @@
 // submitting them with sbatch, the allocation's remaining walltime, and folding shard databases
 // into the main index. See docs/slurm.md.
 #include "core/command.hpp"
+#include "db/store.hpp"
 #include "scheduler/sweep_spec.hpp"
 
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -78,6 +80,14 @@ struct MergeSummary {
     std::size_t done = 0, failed = 0;
 };
 std::vector<std::filesystem::path> find_shards(const std::filesystem::path& db_path);
+
+// Progress of an array sweep before its merge: per sweep name, the jobs that shard databases have
+// done or failed while the index still has them not done (a job done in any shard counts as done).
+struct UnmergedCounts {
+    std::size_t shards = 0;  // shard databases holding any of them
+    std::int64_t done = 0, failed = 0;
+};
+std::map<std::string, UnmergedCounts> unmerged_counts(const std::filesystem::path& db_path, Store& index);
 MergeSummary merge_shards(const std::filesystem::path& db_path);
 
 // `sweep_runner submit`: validates and registers the sweep, writes the scripts to <out>/slurm/,

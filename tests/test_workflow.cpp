@@ -180,8 +180,9 @@ TEST_F(Workflow, StatusShowsProgressAndEtaAlsoAsJson) {
     Json sweep;
     for (int i = 0; i < 400; ++i) {  // until three jobs are recorded done
         const auto json = cli({"status", "--json"});
-        if (json.exit_code == 0 && !json.out.empty()) {
-            sweep = Json::parse(json.out).at(0);
+        const Json sweeps = json.exit_code == 0 ? Json::parse(json.out) : Json::array();
+        if (!sweeps.empty()) {  // the index exists before the sweep is registered in it
+            sweep = sweeps.at(0);
             if (sweep["done"].get<int>() >= 3) break;
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(50));

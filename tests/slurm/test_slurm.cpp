@@ -3,6 +3,7 @@
 // local run, and checkpointing jobs that complete after their allocation's time limit and requeue.
 #include "db/payload.hpp"
 #include "db/store.hpp"
+#include "scheduler/run.hpp"
 #include "slurm/slurm.hpp"
 #include "slurm_cluster.hpp"
 #include "support/process.hpp"
@@ -157,6 +158,20 @@ TEST(SlurmScripts, ShardsAndMergeEqualALocalRun) {
         total += shard.size();
     }
     EXPECT_EQ(total, 21u);
+    // Before the merge, `status` on the index (registered as submit registers it) sees the shards'
+    // work beside it.
+    {
+        const auto expanded = load_and_expand(dir / "arith.yaml");
+        ASSERT_TRUE(expanded);
+        Store index((dir / "sharded" / "index.db").string());
+        index.register_jobs(index.register_sweep("arith", "arith.yaml", expanded->spec.text), expanded->jobs);
+    }
+    const ProcessResult before = cli({"status", "sharded/index.db"}, dir.path());
+    EXPECT_EQ(before.out, "arith: 0 done, 0 failed, 0 running, 21 pending\n"
+                          "  in 4 shard databases, not merged yet: 21 done, 0 failed (sweep_runner merge folds them in)\n")
+        << before.err;
+    const Json unmerged = Json::parse(cli({"status", "sharded/index.db", "--json"}, dir.path()).out).at(0)["unmerged"];
+    EXPECT_EQ(unmerged, Json({{"shard_databases", 4}, {"done", 21}, {"failed", 0}}));
     for (int round = 0; round < 2; ++round) {
         const ProcessResult m = cli({"merge", "arith.yaml", "--out", "sharded"}, dir.path());
         ASSERT_EQ(m.exit_code, 0) << m.err;
@@ -165,6 +180,7 @@ TEST(SlurmScripts, ShardsAndMergeEqualALocalRun) {
         expect_same_results(merged, read_jobs(dir / "local" / "index.db", "arith"), {"series"});
         for (const auto& [key, row] : merged) EXPECT_EQ(row.attempts, 1) << key;
     }
+    EXPECT_EQ(cli({"status", "sharded/index.db"}, dir.path()).out, "arith: 21 done, 0 failed, 0 running, 0 pending\n");
     // A shard run again skips what the main index has done.
     const ProcessResult again = cli({"run", "arith.yaml", "--out", "sharded", "--shard", "1/4"}, dir.path());
     EXPECT_EQ(again.exit_code, 0);
