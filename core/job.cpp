@@ -18,7 +18,7 @@ std::string_view to_string(Outcome outcome) {
 
 Job unpack(const PackedJob& job) {
     return {job.sweep, job.index, job.block, job.key, job.model, job.model_version, Json::parse(job.params),
-            Json::parse(job.tags), job.cost, job.timeout_seconds, job.attempts};
+            Json::parse(job.tags), job.cost, job.timeout_seconds, job.attempts, job.cpus};
 }
 
 const BuildInfo& build_info() {

@@ -23,6 +23,7 @@ struct Job {
     double cost = 1.0;           // the model's estimate; larger runs first
     double timeout_seconds = 0;  // 0: no timeout
     int attempts = 0;            // how many times it was started before
+    int cpus = 1;                // cores it uses (the sweep's resources.cpus)
 };
 
 // A job as it waits in the coordinator's queue, travels to a worker and is registered in the index:
@@ -42,6 +43,7 @@ struct PackedJob {
     double timeout_seconds = 0;
     int attempts = 0;
     std::int64_t id = 0;  // the job's row in the index (0: not known); travels with it and back
+    int cpus = 1;
 };
 
 // Parses the parameters and tags. (Packing is expansion's: it already has their text from

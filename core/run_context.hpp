@@ -25,6 +25,7 @@ struct JobIdentity {
     std::string sweep;
     std::string key;
     std::int64_t index = 0;
+    int cpus = 1;  // cores the job may use (resources.cpus); a model with threads uses that many
 };
 
 class RunContext {

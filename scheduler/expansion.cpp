@@ -299,6 +299,7 @@ std::vector<PackedJob> expand_packed(const SweepSpec& spec, const ModelRegistry&
             job.key = job_key_of_text(job.model, job.model_version, params_json);
             job.cost = model->estimate_cost(job.params);
             job.timeout_seconds = spec.timeout_seconds.value_or(0.0);
+            job.cpus = spec.cpus_per_job;
             const std::uint64_t prefix = key_prefix(job.key);
             const auto [same_begin, same_end] = seen.equal_range(prefix);
             const auto same = std::find_if(same_begin, same_end, [&](const auto& entry) {
@@ -336,7 +337,7 @@ std::vector<PackedJob> expand_packed(const SweepSpec& spec, const ModelRegistry&
             seen.emplace(prefix, jobs.size());
             jobs.push_back({std::move(job.sweep), job.index, std::move(job.block), std::move(job.key),
                             std::move(job.model), job.model_version, std::move(params_json), job.tags.dump(),
-                            job.cost, job.timeout_seconds, job.attempts});
+                            job.cost, job.timeout_seconds, job.attempts, 0, job.cpus});
         }
     }
     return jobs;

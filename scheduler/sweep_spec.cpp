@@ -797,7 +797,7 @@ SweepSpec parse_sweep(const std::string& text, const fs::path& file) {
     if (!root.IsMap()) throw SweepError({name, 1, 1}, "", "a sweep file must be a mapping");
     check_unique_keys(root, name);
     std::vector<std::string> top_keys = block_keys;
-    top_keys.insert(top_keys.end(), {"model", "blocks", "timeout", "evolution"});
+    top_keys.insert(top_keys.end(), {"model", "blocks", "timeout", "evolution", "resources"});
     require_keys(root, name, "sweep", top_keys);
 
     SweepSpec spec;
@@ -843,6 +843,17 @@ SweepSpec parse_sweep(const std::string& text, const fs::path& file) {
             throw SweepError(at(name, timeout), "timeout", "expected a positive number of seconds, at most 1e7");
         }
         spec.timeout_seconds = value.get<double>();
+    }
+    if (const YAML::Node resources = root["resources"]) {
+        expect_map(resources, name, "resources");
+        require_keys(resources, name, "resources", {"cpus"});
+        const YAML::Node cpus = resources["cpus"];
+        const Json value = cpus && cpus.IsScalar() ? scalar_to_json(cpus) : Json();
+        if (!value.is_number_integer() || value.get<long long>() < 1 || value.get<long long>() > limits::max_threads) {
+            throw SweepError(at(name, cpus ? cpus : resources), "resources.cpus",
+                             "expected a whole number of cores from 1 to " + std::to_string(limits::max_threads));
+        }
+        spec.cpus_per_job = value.get<int>();
     }
 
     const fs::path dir = file.parent_path();

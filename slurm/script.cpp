@@ -87,7 +87,9 @@ std::vector<BatchScript> batch_scripts(const ScriptOptions& o) {
         s << "#!/bin/bash\n"
           << "# sweep_runner submit: sweep '" << o.sweep_name << "', MPI mode: " << o.ranks
           << " ranks (rank 0 coordinates and writes the index, ranks 1.." << o.ranks - 1 << " run jobs).\n"
-          << header(o, job_name) << "#SBATCH --ntasks=" << o.ranks << '\n'
+          << header(o, job_name) << "#SBATCH --ntasks=" << o.ranks << '\n';
+        if (o.cpus_per_job > 1) s << "#SBATCH --cpus-per-task=" << o.cpus_per_job << '\n';
+        s
           << common_tail(o) << "#SBATCH --output=" << logs << "/" << o.sweep_name << "-%j.out\n"
           << extra_lines(o) << "set -u\n"
           << "cd " << shell_quote(o.workdir.string()) << " || exit 2\n\n";
@@ -113,7 +115,7 @@ std::vector<BatchScript> batch_scripts(const ScriptOptions& o) {
           << "# folds them in afterwards.\n"
           << header(o, job_name) << "#SBATCH --array=0-" << count - 1;
         if (o.max_parallel > 0) s << '%' << o.max_parallel;
-        s << "\n#SBATCH --ntasks=1\n#SBATCH --cpus-per-task=" << o.cpus_per_task << '\n'
+        s << "\n#SBATCH --ntasks=1\n#SBATCH --cpus-per-task=" << std::max(o.cpus_per_task, o.cpus_per_job) << '\n'
           << common_tail(o) << "#SBATCH --output=" << logs << "/" << o.sweep_name << "-%A_%a.out\n"
           << extra_lines(o) << "set -u\n"
           << "cd " << shell_quote(o.workdir.string()) << " || exit 2\n"

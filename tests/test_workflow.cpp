@@ -297,6 +297,47 @@ TEST_F(Workflow, HashFilesPutTheScriptIntoTheJobKeys) {
                                "' is not a file\n");
 }
 
+// The most jobs running at once, from their recorded start and finish times.
+int most_at_once(const Json& rows) {
+    std::vector<std::pair<double, int>> events;
+    for (const Json& r : rows) {
+        events.emplace_back(r["started"].get<double>(), 1);
+        events.emplace_back(r["finished"].get<double>(), -1);
+    }
+    std::sort(events.begin(), events.end());  // a finish sorts before a start at the same time
+    int running = 0, most = 0;
+    for (const auto& [time, change] : events) most = std::max(most, running += change);
+    return most;
+}
+
+// resources.cpus: the local pool runs jobs side by side only while their cores fit in -j, and an
+// exec program gets OMP_NUM_THREADS (and SWEEP_RUNNER_CPUS) set to its cores.
+TEST_F(Workflow, JobsWithSeveralCoresArePackedIntoTheThreads) {
+    const auto run_naps = [&](int cpus) {
+        const std::string name = "naps" + std::to_string(cpus);
+        test::write_text(work / (name + ".yaml"), "name: " + name + "\nmodel: testing.sleep\nparams: {seconds: 0.15}\n"
+                                                  "resources: {cpus: " + std::to_string(cpus) + "}\n"
+                                                  "grid:\n  tag: [1, 2, 3, 4, 5, 6]\n");
+        EXPECT_EQ(cli({"run", name + ".yaml", "-j", "4", "-q"}).exit_code, 0);
+        const auto r = cli({"results", "--sweep", name, "--columns", "started,finished", "--format", "json"});
+        EXPECT_EQ(r.exit_code, 0) << r.err;
+        return most_at_once(Json::parse(r.out));
+    };
+    EXPECT_EQ(run_naps(3), 1);  // 3 + 3 > 4
+    EXPECT_EQ(run_naps(2), 2);
+    EXPECT_LE(run_naps(1), 4);
+
+    test::write_text(work / "threads.yaml",
+                     "name: threads\nmodel: exec\nresources: {cpus: 3}\n"
+                     "command: [/usr/bin/python3, -c, \"import json, os, sys; json.dump({{'metrics': {{'omp': "
+                     "int(os.environ['OMP_NUM_THREADS']), 'cpus': int(os.environ['SWEEP_RUNNER_CPUS'])}}}}, "
+                     "open(sys.argv[1], 'w'))\", \"{output_file}\"]\n"
+                     "grid:\n  n: [1, 2]\n");
+    ASSERT_EQ(cli({"run", "threads.yaml", "-j", "4", "-q"}).exit_code, 0);
+    EXPECT_EQ(cli({"results", "--sweep", "threads", "--columns", "n,omp,cpus", "--format", "csv"}).out,
+              "n,omp,cpus\n1,3.0,3.0\n2,3.0,3.0\n");
+}
+
 // `a=0 or a=0.03` once printed an empty table with exit 0.
 TEST_F(Workflow, OrQueryIsTheUnionOfTwoQueries) {
     test::write_text(work / "quick.yaml", quick_sweep);

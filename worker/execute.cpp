@@ -36,7 +36,7 @@ JobOutcome execute_job(const PackedJob& packed, const std::filesystem::path& out
         if (!model) throw std::runtime_error("unknown model '" + job.model + "'");
         const auto dir = std::filesystem::absolute(job_dir(out_dir, job));
         RunContext context(deadline, stop_flag, dir);
-        context.set_job({job.sweep, job.key, job.index});
+        context.set_job({job.sweep, job.key, job.index, job.cpus});
         context.set_checkpoint_path(dir.string() + ".ckpt");  // = checkpoint_path(out_dir, job)
         const Result result = model->run(job.params, context);
         for (const auto& [name, value] : result.metrics) {

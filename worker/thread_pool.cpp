@@ -2,11 +2,13 @@
 
 #include "worker/execute.hpp"
 
+#include <algorithm>
+
 namespace sr {
 
 ThreadPool::ThreadPool(std::size_t threads, std::filesystem::path out_dir, int rank)
-    : out_dir_(std::move(out_dir)), rank_(rank) {
-    for (std::size_t i = 0; i < std::max<std::size_t>(threads, 1); ++i) {
+    : out_dir_(std::move(out_dir)), rank_(rank), cores_(std::max<std::size_t>(threads, 1)) {
+    for (std::size_t i = 0; i < cores_; ++i) {
         threads_.emplace_back([this] { work(); });
     }
 }
@@ -19,6 +21,10 @@ ThreadPool::~ThreadPool() {
     stop_ = true;
     work_ready_.notify_all();
     for (std::thread& t : threads_) t.join();
+}
+
+std::size_t ThreadPool::cores_of(const PackedJob& job) const {
+    return std::clamp<std::size_t>(static_cast<std::size_t>(std::max(job.cpus, 1)), 1, cores_);
 }
 
 std::size_t ThreadPool::free_slots() const {
@@ -61,11 +67,16 @@ void ThreadPool::work() {
         bool wake = false;
         {
             std::unique_lock lock(mutex_);
-            work_ready_.wait(lock, [this] { return closing_ || !queue_.empty(); });
+            // Jobs start in queue order, each once its cores are free (the threads are the cores):
+            // a 4-core job waits for four idle threads rather than being overtaken forever.
+            work_ready_.wait(lock, [this] {
+                return closing_ || (!queue_.empty() && cores_in_use_ + cores_of(queue_.front()) <= cores_);
+            });
             if (closing_) return;
             job = std::move(queue_.front());
             queue_.pop_front();
             ++running_;
+            cores_in_use_ += cores_of(job);
             wake = no_events();
             events_.started.push_back({job.key, host, rank_, unix_now(), job.id});
         }
@@ -74,11 +85,13 @@ void ThreadPool::work() {
         {
             std::lock_guard lock(mutex_);
             --running_;
+            cores_in_use_ -= cores_of(job);
             mean_seconds_ = 0.8 * mean_seconds_ + 0.2 * outcome.wall_seconds;
             wake = no_events();
             events_.finished.push_back(std::move(outcome));
         }
         if (wake) event_ready_.notify_all();
+        if (cores_of(job) > 1) work_ready_.notify_all();  // the cores it held may start the next job
     }
 }
 

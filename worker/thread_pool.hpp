@@ -25,17 +25,21 @@ public:
 
 private:
     void work();
+    // The cores a job takes here: its cpus, at most all threads.
+    std::size_t cores_of(const PackedJob& job) const;
     // Call with mutex_ held.
     bool no_events() const { return events_.started.empty() && events_.finished.empty() && events_.returned.empty(); }
 
     std::filesystem::path out_dir_;
     int rank_;
+    std::size_t cores_;  // one per thread, fixed before the threads start
     std::vector<std::thread> threads_;
     mutable std::mutex mutex_;
     std::condition_variable work_ready_;
     std::condition_variable event_ready_;
     std::deque<PackedJob> queue_;
     std::size_t running_ = 0;
+    std::size_t cores_in_use_ = 0;  // the cpus of the running jobs; at most one per thread
     double mean_seconds_ = 0.1;  // recent job wall time (moving average): sets the queue depth
     PoolEvents events_;
     bool closing_ = false;

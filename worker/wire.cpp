@@ -26,6 +26,7 @@ Outcome outcome_from(std::uint8_t code) {
 void append_job(std::string& message, const PackedJob& job) {
     Writer(message)
         .put(job.id).put(job.index).put(std::int32_t{job.model_version}).put(std::int32_t{job.attempts})
+        .put(std::int32_t{job.cpus})
         .put(job.cost).put(job.timeout_seconds)
         .put(job.sweep).put(job.block).put(job.key).put(job.model).put(job.params).put(job.tags);
 }
@@ -39,6 +40,7 @@ std::vector<PackedJob> decode_jobs(std::string_view message) {
         job.index = in.get<std::int64_t>();
         job.model_version = in.get<std::int32_t>();
         job.attempts = in.get<std::int32_t>();
+        job.cpus = in.get<std::int32_t>();
         job.cost = in.get<double>();
         job.timeout_seconds = in.get<double>();
         job.sweep = in.text();

@@ -131,6 +131,26 @@ TEST(SlurmScripts, DryRunMatchesGoldenFiles) {
     }
 }
 
+// resources.cpus reaches the scripts: each MPI rank (one job at a time) and each array task gets
+// at least that many cores.
+TEST(SlurmScripts, JobCoresBecomeCpusPerTask) {
+    TempDir dir;
+    write_file(dir / "cores.yaml", std::string(arith_sweep) + "resources: {cpus: 4}\n");
+    const ProcessResult mpi = cli({"submit", "cores.yaml", "--dry-run", "--ranks", "3"}, dir.path());
+    ASSERT_EQ(mpi.exit_code, 0) << mpi.err;
+    EXPECT_NE(mpi.out.find("#SBATCH --ntasks=3\n#SBATCH --cpus-per-task=4\n"), std::string::npos) << mpi.out;
+    const ProcessResult array =
+        cli({"submit", "cores.yaml", "--dry-run", "--array", "--shards", "2", "--cpus-per-task", "2"}, dir.path());
+    ASSERT_EQ(array.exit_code, 0) << array.err;
+    EXPECT_NE(array.out.find("#SBATCH --cpus-per-task=4\n"), std::string::npos) << array.out;
+    const ProcessResult wider =
+        cli({"submit", "cores.yaml", "--dry-run", "--array", "--shards", "2", "--cpus-per-task", "8"}, dir.path());
+    EXPECT_NE(wider.out.find("#SBATCH --cpus-per-task=8\n"), std::string::npos) << wider.out;
+    // Without resources, MPI scripts ask for no cores per task (the site's default).
+    write_file(dir / "arith.yaml", arith_sweep);
+    EXPECT_EQ(cli({"submit", "arith.yaml", "--dry-run"}, dir.path()).out.find("--cpus-per-task"), std::string::npos);
+}
+
 TEST(SlurmScripts, ParsesSqueueTimeLeft) {
     EXPECT_EQ(slurm::parse_time_left("1-02:03:04"), 86400 + 2 * 3600 + 3 * 60 + 4);
     EXPECT_EQ(slurm::parse_time_left("2:03:04\n"), 2 * 3600 + 3 * 60 + 4);

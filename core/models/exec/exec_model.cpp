@@ -132,7 +132,13 @@ public:
             {"SWEEP_RUNNER_JOB_DIR", dir.string()},
             {"SWEEP_RUNNER_JOB_KEY", values.job_key},
             {"SWEEP_RUNNER_INDEX", std::to_string(values.index)},
+            {"SWEEP_RUNNER_CPUS", std::to_string(context.job().cpus)},
         };
+        // The job's cores (resources.cpus, default 1) for the usual thread pools, so that jobs side
+        // by side do not each start one thread per core of the machine; the sweep's env overrides.
+        for (const char* pool : {"OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"}) {
+            env.emplace_back(pool, std::to_string(context.job().cpus));
+        }
         for (const auto& [name, t] : config.env) env.emplace_back(name, exec::substitute(t, user, values));
         spec.env = exec::environment_with(env);
         if (config.workdir.empty()) {
