@@ -1,6 +1,8 @@
 // sweep_runner: the command line. Parses arguments and calls into scheduler/ and db/; no logic here.
 #include "core/limits.hpp"
 #include "core/registry.hpp"
+#include "core/text.hpp"
+#include "cli/logging.hpp"
 #include "db/evolution_store.hpp"
 #include "db/index_lock.hpp"
 #include "db/maintenance.hpp"
@@ -15,6 +17,7 @@
 #endif
 
 #include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
 
 #include <cmath>
 #include <csignal>
@@ -54,7 +57,7 @@ std::string timeout_check(const std::string& text) {
 }
 
 int fail(const std::string& message, int code = 2) {
-    std::cerr << "error: " << message << '\n';
+    spdlog::error("{}", "error: " + message);
     return code;
 }
 
@@ -67,9 +70,10 @@ std::string shape_text(const std::vector<std::size_t>& shape) {
 // The warning when an edit hides done results: they stay in the index but leave `results`.
 void warn_retiring(const sr::EditPlan& plan) {
     if (plan.retire_done == 0) return;
-    std::cerr << "warning: this edit retires " << plan.retire_done << " done jobs: their results stay in the index "
-              << "but no longer show in results. Inserting a value shifts `index`, and every seed derived from it "
-              << "(derive from a seed axis instead; see README, Sweep files)\n";
+    spdlog::warn("{}", sr::concat("warning: this edit retires ", plan.retire_done,
+                                  " done jobs: their results stay in the index but no longer show in results. Inserting "
+                                  "a value shifts `index`, and every seed derived from it (derive from a seed axis "
+                                  "instead; see README, Sweep files)"));
 }
 
 // expand: the jobs as a table (varying parameters as columns) or JSON; with an index, what a run
@@ -102,7 +106,7 @@ int cmd_expand(const std::string& sweep_file, const sr::SweepOverrides& override
         } else {
             plan.new_jobs = static_cast<std::int64_t>(keys.size());
         }
-        std::cerr << "against " << db << ": " << sr::describe(plan) << '\n';
+        spdlog::info("{}", "against " + db + ": " + sr::describe(plan));
         warn_retiring(plan);
         return 0;
     } catch (const sr::SweepError& e) {
@@ -348,6 +352,7 @@ int run_command(sr::RunRequest& run, int threads, int& argc, char**& argv) {
     if (sr::mpi::launched_by_mpi()) {
         sr::mpi::Session session(argc, argv);
         if (session.size() > 1) {
+            sr::cli::set_log_rank(session.rank());
             if (session.rank() != 0) {
                 sr::mpi::run_worker(run.out_dir, g_stop);
                 return 0;
@@ -389,6 +394,12 @@ std::vector<char*> with_default_verb(int argc, char** argv, const CLI::App& app)
 int main(int argc, char** argv) {
     CLI::App app{"sweep_runner: parameter sweeps of spiking-network simulations"};
     app.require_subcommand(1);
+    app.fallthrough();  // the logging options below may come after the verb too
+    sr::cli::LogOptions log_options;
+    app.add_option("--log-level", log_options.level, "trace, debug, info, warn, error, critical or off")
+        ->capture_default_str();
+    app.add_option("--log-file", log_options.file, "also append every diagnostic line here, with time and level");
+    app.add_flag("--log-timestamps", log_options.timestamps, "time on every stderr line (always inside a Slurm job)");
     app.footer("A sweep file as the first argument means run: `sweep_runner SWEEP.yaml [options]` is "
                "`sweep_runner run SWEEP.yaml [options]`,\nalso under MPI: `mpirun -n 120 sweep_runner SWEEP.yaml`.");
     app.set_version_flag("--version", std::string("sweep_runner ") + SWEEP_RUNNER_PROJECT_VERSION + " (" +
@@ -545,6 +556,12 @@ int main(int argc, char** argv) {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
         return app.exit(e) == 0 ? 0 : 2;
+    }
+    try {
+        sr::cli::configure_logging(log_options);
+    } catch (const std::invalid_argument& e) {
+        std::cerr << "error: " << e.what() << '\n';  // no logger to say it with
+        return 2;
     }
 
     try {

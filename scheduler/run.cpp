@@ -1,6 +1,7 @@
 #include "scheduler/run.hpp"
 
 #include "core/command.hpp"
+#include "core/text.hpp"
 
 #include "core/signal_name.hpp"
 #include "db/index_lock.hpp"
@@ -12,6 +13,7 @@
 #include "scheduler/expansion.hpp"
 #include "worker/crash_record.hpp"
 
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -50,7 +52,7 @@ std::function<void(const Progress&, bool)> progress_printer() {
         std::snprintf(line, sizeof line, "done %zu/%zu  failed %zu  running %zu  %.2f jobs/s  ETA %s",
                       p.done, p.total, p.failed, p.running, rate, final ? "0s" : duration_text(eta).c_str());
         if (tty) std::cerr << '\r' << line << "\033[K" << (final ? "\n" : "") << std::flush;
-        else std::cerr << line << '\n';
+        else spdlog::info("{}", line);  // a batch log's line, with its timestamp
     };
 }
 
@@ -69,9 +71,9 @@ public:
             const double left = remaining_ - std::chrono::duration<double>(Clock::now() - start_).count();
             if (it != seconds_per_cost_.end() && it->second * job->cost > left) {
                 if (skipped_++ == 0) {
-                    std::cerr << "not starting " << job->model << " jobs estimated at "
-                              << duration_text(it->second * job->cost) << ": " << duration_text(std::max(left, 0.0))
-                              << " left in the allocation\n";
+                    spdlog::info("{}", concat("not starting ", job->model, " jobs estimated at ",
+                                              duration_text(it->second * job->cost), ": ",
+                                              duration_text(std::max(left, 0.0)), " left in the allocation"));
                 }
                 continue;  // stays pending for the next allocation
             }
@@ -117,7 +119,7 @@ std::set<std::string> done_in_main_index(const fs::path& db_path, const std::str
             if (state.status == JobStatus::done) done.insert(key);
         }
     } catch (const std::exception& e) {
-        std::cerr << "warning: " << db_path.string() << ": cannot read done jobs: " << e.what() << '\n';
+        spdlog::warn("{}", concat("warning: ", db_path.string(), ": cannot read done jobs: ", e.what()));
     }
     return done;
 }
@@ -148,7 +150,7 @@ int run_evolutions(const RunRequest& request, const SweepSpec& spec, const std::
         source = std::make_unique<evolution::EvolutionSource>(std::move(evolutions), builtin_models().find(spec.model),
                                                               store, sweep_id, spec.name, timeout);
     } catch (const std::exception& e) {
-        std::cerr << "error: " << e.what() << '\n';
+        spdlog::error("{}", concat("error: ", e.what()));
         return 2;
     }
     CoordinatorOptions options;
@@ -164,7 +166,7 @@ int run_evolutions(const RunRequest& request, const SweepSpec& spec, const std::
         summary = coordinate(*source, budget, *request.pool, store, sweep_id, options);
     }
     for (const auto& [position, error] : source->stalled()) {
-        std::cerr << "error: evolution " << position << " stopped: " << error << '\n';
+        spdlog::error("{}", concat("error: evolution ", position, " stopped: ", error));
     }
     if (!request.quiet) {
         std::cout << format_table(evolutions_table(store, sweep_id))
@@ -214,7 +216,7 @@ std::optional<ExpandedSweep> load_and_expand(const fs::path& sweep_file, const S
         sweep.jobs = expand_packed(sweep.spec, builtin_models());
         return sweep;
     } catch (const SweepError& e) {
-        std::cerr << "error: " << e.what() << '\n';
+        spdlog::error("{}", concat("error: ", e.what()));
         return std::nullopt;
     }
 }
@@ -236,8 +238,8 @@ int run_sweep(const RunRequest& request) {
     fs::path db_path = index_path(out_dir, request.db_path);
     if (request.shard_count > 0) {
         if (request.shard_index < 0 || request.shard_index >= request.shard_count) {
-            std::cerr << "error: --shard " << request.shard_index << '/' << request.shard_count
-                      << ": the shard must be in [0, " << request.shard_count << ")\n";
+            spdlog::error("{}", concat("error: --shard ", request.shard_index, '/', request.shard_count,
+                                       ": the shard must be in [0, ", request.shard_count, ")"));
             return 2;
         }
         // Position in the expansion order, modulo the shard count: the same partition every time.
@@ -323,29 +325,30 @@ int run_sweep(const RunRequest& request) {
         jobs.resize(kept);
         to_run_count = kept;
     } catch (const std::exception& e) {
-        std::cerr << "error: " << e.what() << '\n';
+        spdlog::error("{}", concat("error: ", e.what()));
         return 2;
     }
 
     if (spec.evolution) {
         if (!request.quiet) {
-            std::cerr << "sweep " << spec.name << ": " << job_count << " evolutions; index " << db_path.string() << '\n';
+            spdlog::info("{}", concat("sweep ", spec.name, ": ", job_count, " evolutions; index ", db_path.string()));
         }
         return run_evolutions(request, spec, jobs, *store, sweep_id, db_path);
     }
     if (!request.quiet) {
-        std::cerr << "sweep " << spec.name << ": " << job_count << " jobs, " << to_run_count
-                  << " to run; index " << db_path.string() << '\n';
+        spdlog::info("{}", concat("sweep ", spec.name, ": ", job_count, " jobs, ", to_run_count, " to run; index ",
+                                  db_path.string()));
         if (failed_not_retried > 0) {
-            std::cerr << failed_not_retried << " jobs failed in an earlier run and are not retried: add "
-                      << "--retry-failed to run them again (see why: sweep_runner status " << db_path.string() << ")\n";
+            spdlog::info("{}", concat(failed_not_retried, " jobs failed in an earlier run and are not retried: add ",
+                                      "--retry-failed to run them again (see why: sweep_runner status ",
+                                      db_path.string(), ")"));
         }
     }
     // Shown even with --quiet: results just left the tables.
     if (retired_done > 0) {
-        std::cerr << "warning: this edit retired " << retired_done << " done jobs: their results stay in the "
-                  << "index but no longer show in results (check first with --dry-run; seeds derived from "
-                  << "`index` shift when a value is inserted: derive them from a seed axis instead)\n";
+        spdlog::warn("{}", concat("warning: this edit retired ", retired_done, " done jobs: their results stay in the ",
+                                  "index but no longer show in results (check first with --dry-run; seeds derived from ",
+                                  "`index` shift when a value is inserted: derive them from a seed axis instead)"));
     }
     RunSummary summary;
     std::size_t skipped_for_time = 0;
@@ -357,7 +360,7 @@ int run_sweep(const RunRequest& request) {
         std::optional<double> remaining;
         if (request.remaining_seconds) remaining = request.remaining_seconds();
         if (remaining) {
-            if (!request.quiet) std::cerr << "allocation: " << duration_text(*remaining) << " left\n";
+            if (!request.quiet) spdlog::info("{}", concat("allocation: ", duration_text(*remaining), " left"));
             TimeBudgetSource budget(source, *store, *remaining);
             summary = coordinate(budget, to_run_count, *request.pool, *store, sweep_id, options);
             skipped_for_time = budget.skipped();
@@ -366,7 +369,7 @@ int run_sweep(const RunRequest& request) {
         }
     }
 
-    if (!summary.fault.empty()) std::cerr << "error: run stopped: " << summary.fault << '\n';
+    if (!summary.fault.empty()) spdlog::error("{}", concat("error: run stopped: ", summary.fault));
     // The sweep's jobs are exactly its rows not retired (registration retired the others).
     std::size_t done = 0, failed = 0, other = 0;
     for (const SweepCounts& c : store->counts()) {

@@ -1,8 +1,10 @@
+#include "core/text.hpp"
 #include "db/store.hpp"
 #include "scheduler/expansion.hpp"
 #include "scheduler/run.hpp"
 #include "slurm/slurm.hpp"
 
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -39,7 +41,7 @@ int submit(const SubmitRequest& request) {
     const SweepSpec& spec = expanded->spec;
     const std::vector<PackedJob>& jobs = expanded->jobs;
     if (jobs.empty()) {
-        std::cerr << "error: " << request.sweep_file.string() << ": the sweep has no jobs\n";
+        spdlog::error("{}", concat("error: ", request.sweep_file.string(), ": the sweep has no jobs"));
         return 2;
     }
 
@@ -61,7 +63,7 @@ int submit(const SubmitRequest& request) {
     try {
         scripts = batch_scripts(o);
     } catch (const std::exception& e) {
-        std::cerr << "error: " << e.what() << '\n';
+        spdlog::error("{}", concat("error: ", e.what()));
         return 2;
     }
 
@@ -97,7 +99,7 @@ int submit(const SubmitRequest& request) {
                       << '\n';
         }
     } catch (const std::exception& e) {
-        std::cerr << "error: " << e.what() << '\n';
+        spdlog::error("{}", concat("error: ", e.what()));
         return 2;
     }
     std::cout << "sweep " << spec.name << ": " << jobs.size() << " jobs; follow with: sweep_runner status "

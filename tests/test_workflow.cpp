@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <regex>
 #include <thread>
 
 namespace sr {
@@ -336,6 +337,35 @@ TEST_F(Workflow, JobsWithSeveralCoresArePackedIntoTheThreads) {
     ASSERT_EQ(cli({"run", "threads.yaml", "-j", "4", "-q"}).exit_code, 0);
     EXPECT_EQ(cli({"results", "--sweep", "threads", "--columns", "n,omp,cpus", "--format", "csv"}).out,
               "n,omp,cpus\n1,3.0,3.0\n2,3.0,3.0\n");
+}
+
+// Diagnostics go through one logger: bare on stderr by default (what the tests above compare),
+// with the time on request (and inside Slurm jobs), at a chosen level, and into a log file with
+// time and level.
+TEST_F(Workflow, LogLevelsTimestampsAndLogFile) {
+    test::write_text(work / "quick.yaml", quick_sweep);
+    const auto plain = cli({"run", "quick.yaml", "--out", "a"});
+    ASSERT_EQ(plain.exit_code, 0) << plain.err;
+    EXPECT_EQ(test::split_lines(plain.err).at(0), "sweep quick: 6 jobs, 6 to run; index a/index.db");
+
+    const auto stamped = cli({"--log-timestamps", "--log-file", "run.log", "run", "quick.yaml", "--out", "b"});
+    ASSERT_EQ(stamped.exit_code, 0) << stamped.err;
+    const std::regex time(R"(^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\] sweep quick: 6 jobs, 6 to run; index b/index\.db$)");
+    EXPECT_TRUE(std::regex_match(test::split_lines(stamped.err).at(0), time)) << stamped.err;
+    const std::regex file_line(R"(^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}\] \[info\] sweep quick: 6 jobs, 6 to run; index b/index\.db$)");
+    EXPECT_TRUE(std::regex_match(test::split_lines(test::read_text(work / "run.log")).at(0), file_line))
+        << test::read_text(work / "run.log");
+
+    // warn: the run's information is left out, its errors are not; the option may follow the verb.
+    const auto quiet = cli({"run", "quick.yaml", "--out", "c", "--log-level", "warn"});
+    ASSERT_EQ(quiet.exit_code, 0);
+    EXPECT_EQ(quiet.err.find("sweep quick"), std::string::npos) << quiet.err;
+    const auto missing = cli({"run", "missing.yaml", "--log-level", "warn"});
+    EXPECT_EQ(missing.exit_code, 2);
+    EXPECT_NE(missing.err.find("error: "), std::string::npos);
+    const auto bad = cli({"--log-level", "loud", "status"});
+    EXPECT_EQ(bad.exit_code, 2);
+    EXPECT_EQ(bad.err, "error: --log-level: expected trace, debug, info, warn, error, critical or off, got 'loud'\n");
 }
 
 // `a=0 or a=0.03` once printed an empty table with exit 0.

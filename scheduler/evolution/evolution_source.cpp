@@ -1,10 +1,12 @@
 #include "scheduler/evolution/evolution_source.hpp"
 
 #include "core/symbolic/expression.hpp"
+#include "core/text.hpp"
 #include "scheduler/expansion.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <cmath>
-#include <iostream>
 
 namespace sr::evolution {
 
@@ -84,8 +86,8 @@ void EvolutionSource::on_result(const PackedJob& job, const JobOutcome& outcome)
                 fitness = it->second;
             } else if (!warned_missing_metric_) {
                 warned_missing_metric_ = true;
-                std::cerr << "warning: " << job.model << " reported no metric '" << metric
-                          << "' (evolution.fitness); such rules score -inf\n";
+                spdlog::warn("{}", concat("warning: ", job.model, " reported no metric '", metric,
+                                          "' (evolution.fitness); such rules score -inf"));
             }
         }
         fitness_[metric + '\n' + job.key] = fitness;

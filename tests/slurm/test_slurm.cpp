@@ -227,6 +227,9 @@ TEST(SlurmScripts, DoesNotStartJobsLongerThanTheAllocationHasLeft) {
     EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), 10.0);
     EXPECT_EQ(r.exit_code, 3) << "stopped before the sweep finished: requeue\n" << r.err;
     EXPECT_NE(r.err.find("not starting testing.sleep jobs"), std::string::npos) << r.err;
+    // A batch log's lines carry their time (inside a Slurm job).
+    EXPECT_TRUE(std::regex_search(r.err, std::regex(R"((^|\n)\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\] not starting testing\.sleep jobs)")))
+        << r.err;
     for (const auto& [key, row] : read_jobs(dir / "results" / "index.db", "second")) {
         const bool is_long = row.params.at("seconds").get<double>() > 1;
         EXPECT_EQ(row.status, is_long ? "pending" : "done") << row.params.dump();
