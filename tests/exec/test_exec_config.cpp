@@ -52,29 +52,29 @@ TEST(ExecConfig, KeysBecomeParamsAndPartOfTheJobKey) {
                                    "grid: {seed: [1, 2]}\n");
     EXPECT_NE(other[0].key, jobs[0].key);
     // Arguments stay strings exactly as written (0.10 is not turned into 0.1).
-    const auto verbatim = expand_text(head + "command: [prog, 0.10, 'yes', \"{{x}}\"]\n");
-    EXPECT_EQ(verbatim[0].params["exec"]["command"], sr::Json({"prog", "0.10", "yes", "{{x}}"}));
+    const auto verbatim = expand_text(head + "command: [true, 0.10, 'yes', \"{{x}}\"]\n");
+    EXPECT_EQ(verbatim[0].params["exec"]["command"], sr::Json({"true", "0.10", "yes", "{{x}}"}));
 }
 
 TEST(ExecConfig, SweepDirAndWorkdirAreResolvedAgainstTheSweepFile) {
     const std::string dir = fs::absolute("t.yaml").parent_path().lexically_normal().string();
-    const auto jobs = expand_text(head + "command: [\"{sweep_dir}/run.sh\", \"{{sweep_dir}}\"]\nworkdir: sub/dir\n");
-    EXPECT_EQ(jobs[0].params["exec"]["command"][0], dir + "/run.sh");
+    const auto jobs = expand_text(head + "command: [\"{sweep_dir}/tools/test.sh\", \"{{sweep_dir}}\"]\nworkdir: sub/dir\n");
+    EXPECT_EQ(jobs[0].params["exec"]["command"][0], dir + "/tools/test.sh");
     EXPECT_EQ(jobs[0].params["exec"]["command"][1], "{{sweep_dir}}");  // escaped: literal braces
     EXPECT_EQ(jobs[0].params["exec"]["workdir"], (fs::path(dir) / "sub/dir").string());
-    const auto in_job = expand_text(head + "command: [prog]\nworkdir: \"{job_dir}/scratch\"\n");
+    const auto in_job = expand_text(head + "command: [true]\nworkdir: \"{job_dir}/scratch\"\n");
     EXPECT_EQ(in_job[0].params["exec"]["workdir"], "{job_dir}/scratch");
 }
 
 TEST(ExecConfig, BlocksMayRunOtherCommands) {
     const auto jobs = expand_text(head +
-                                  "command: [prog, \"{output_file}\"]\n"
+                                  "command: [true, \"{output_file}\"]\n"
                                   "blocks:\n"
                                   "  - {name: a, payload_format: hdf5}\n"
-                                  "  - {name: b, command: [other, \"{output_file}\"]}\n");
+                                  "  - {name: b, command: [false, \"{output_file}\"]}\n");
     ASSERT_EQ(jobs.size(), 2u);
     EXPECT_EQ(jobs[0].params["exec"]["payload_format"], "hdf5");
-    EXPECT_EQ(jobs[1].params["exec"]["command"][0], "other");
+    EXPECT_EQ(jobs[1].params["exec"]["command"][0], "false");
 }
 
 TEST(ExecConfig, Refusals) {
@@ -84,51 +84,51 @@ TEST(ExecConfig, Refusals) {
     EXPECT_EQ(error_of(head + "params: {x: 1}\n"),
               "t.yaml:1:1: exec.command: model 'exec' needs a command: an argv list such as [\"python3\", "
               "\"train.py\", \"{params_file}\", \"{output_file}\"]");
-    EXPECT_EQ(error_of(head + "command: [prog, \"{outptu_file}\"]\n"),
+    EXPECT_EQ(error_of(head + "command: [true, \"{outptu_file}\"]\n"),
               "t.yaml:3:17: exec.command[1]: unknown placeholder '{outptu_file}' (known: {params_file}, "
               "{params_yaml}, {output_file}, {job_key}, {job_dir}, {index}, {param:dotted.key})");
-    EXPECT_EQ(error_of(head + "command: [prog, \"--x={oops\"]\n"),
+    EXPECT_EQ(error_of(head + "command: [true, \"--x={oops\"]\n"),
               "t.yaml:3:17: exec.command[1]: unclosed '{' at character 5 of '--x={oops' (write '{{' for a literal brace)");
-    EXPECT_EQ(error_of(head + "command: [prog, \"{param:lr}\"]\nparams: {rate: 1}\n"),
+    EXPECT_EQ(error_of(head + "command: [true, \"{param:lr}\"]\nparams: {rate: 1}\n"),
               "t.yaml:3:17: exec.command[1]: {param:lr}: this job has no parameter 'lr'");
     EXPECT_EQ(error_of(head + "command: ['', x]\n"),
               "t.yaml:3:10: exec.command: the command needs a program as its first element");
-    EXPECT_EQ(error_of("name: e\nmodel: testing.arith\ncommand: [prog]\n"),
+    EXPECT_EQ(error_of("name: e\nmodel: testing.arith\ncommand: [true]\n"),
               "t.yaml:3:10: command: only for model: exec (this sweep runs model 'testing.arith')");
-    EXPECT_EQ(error_of(head + "command: [prog]\npayload_format: csv\n"),
+    EXPECT_EQ(error_of(head + "command: [true]\npayload_format: csv\n"),
               "t.yaml:4:17: exec.payload_format: expected json, hdf5 or npz, got 'csv'");
-    EXPECT_EQ(error_of(head + "command: [prog]\nenv: {\"BAD-NAME\": x}\n"),
+    EXPECT_EQ(error_of(head + "command: [true]\nenv: {\"BAD-NAME\": x}\n"),
               "t.yaml:4:19: exec.env.BAD-NAME: not a valid environment variable name");
-    EXPECT_EQ(error_of(head + "command: [prog]\noutputs: {metric: [loss]}\n"),
+    EXPECT_EQ(error_of(head + "command: [true]\noutputs: {metric: [loss]}\n"),
               "t.yaml:4:11: exec.outputs.metric: unknown key (expected metrics, arrays or files)");
-    EXPECT_EQ(error_of(head + "command: [prog]\nparams: {exec: {comand: [x]}}\n"),
+    EXPECT_EQ(error_of(head + "command: [true]\nparams: {exec: {comand: [x]}}\n"),
               "t.yaml:4:17: exec.comand: unknown parameter of model 'exec' (did you mean 'exec.command'?)");
-    EXPECT_EQ(error_of(head + "command: [prog]\ntimeout: -1\n"),
+    EXPECT_EQ(error_of(head + "command: [true]\ntimeout: -1\n"),
               "t.yaml:4:10: timeout: expected a positive number of seconds, at most 1e7");
 }
 
 TEST(ExecConfig, NothingEscapesTheResultsFolder) {
     // A sweep name is a folder under the results folder.
-    EXPECT_EQ(error_of("name: ../up\nmodel: exec\ncommand: [prog]\n"),
+    EXPECT_EQ(error_of("name: ../up\nmodel: exec\ncommand: [true]\n"),
               "t.yaml:1:7: name: may contain only letters, digits, '_', '-' and '.'");
-    EXPECT_EQ(error_of(head + "command: [prog]\noutputs: {files: [../../etc/passwd]}\n"),
+    EXPECT_EQ(error_of(head + "command: [true]\noutputs: {files: [../../etc/passwd]}\n"),
               "t.yaml:4:19: exec.outputs.files[0]: '../../etc/passwd' must be a path inside the job folder "
               "(relative, without '..')");
-    EXPECT_EQ(error_of(head + "command: [prog]\noutputs: {files: [/tmp/x.npy]}\n"),
+    EXPECT_EQ(error_of(head + "command: [true]\noutputs: {files: [/tmp/x.npy]}\n"),
               "t.yaml:4:19: exec.outputs.files[0]: '/tmp/x.npy' must be a path inside the job folder "
               "(relative, without '..')");
-    EXPECT_EQ(error_of(head + "command: [prog]\nworkdir: \"{job_dir}/../../other\"\n"),
+    EXPECT_EQ(error_of(head + "command: [true]\nworkdir: \"{job_dir}/../../other\"\n"),
               "t.yaml:4:10: exec.workdir: '{job_dir}/../../other' would leave the job folder");
     // A parameter value that would lead a path in the job folder out of it is refused where the
     // value is written...
-    EXPECT_EQ(error_of(head + "command: [prog, \"{job_dir}/{param:name}.csv\"]\ngrid: {name: [ok, ../../x]}\n"),
+    EXPECT_EQ(error_of(head + "command: [true, \"{job_dir}/{param:name}.csv\"]\ngrid: {name: [ok, ../../x]}\n"),
               "t.yaml:4:19: name: value '../../x' cannot be part of a path in the job folder (exec.command[1]): "
               "it must be a plain name, without '/' and not '..'");
-    EXPECT_EQ(error_of(head + "command: [prog]\nenv: {OUT: \"{job_dir}/{param:name}\"}\nparams: {name: /etc}\n"),
+    EXPECT_EQ(error_of(head + "command: [true]\nenv: {OUT: \"{job_dir}/{param:name}\"}\nparams: {name: /etc}\n"),
               "t.yaml:5:10: name: value '/etc' cannot be part of a path in the job folder (exec.env.OUT): "
               "it must be a plain name, without '/' and not '..'");
     // ...while on its own it is just an argument, passed verbatim (see ExecRun.HostileValues...).
-    EXPECT_EQ(expand_text(head + "command: [prog, \"{param:name}\"]\nparams: {name: ../../x}\n").size(), 1u);
+    EXPECT_EQ(expand_text(head + "command: [true, \"{param:name}\"]\nparams: {name: ../../x}\n").size(), 1u);
 }
 
 TEST(ExecConfig, TemplatesAndParamText) {

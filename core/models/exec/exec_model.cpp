@@ -5,7 +5,10 @@
 #include "core/models/exec/process.hpp"
 #include "core/signal_name.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cctype>
 #include <cmath>
 #include <cstring>
@@ -98,7 +101,29 @@ class ExecModel final : public Model {
 public:
     const ModelInfo& info() const override { return info_; }
 
-    void validate(const Params& params) const override { exec::parse_config(params); }
+    // Besides the keys and placeholders: a program that cannot be found fails the whole sweep before
+    // anything runs, not every job one by one. (A name with a placeholder, or a relative path,
+    // resolves only per job, in its folder.)
+    void validate(const Params& params) const override {
+        const exec::Config config = exec::parse_config(params);
+        const std::string& program = config.command_text.front();
+        if (program.find_first_of("{}") != std::string::npos) return;
+        if (program.find('/') == std::string::npos) {
+            std::vector<std::pair<std::string, std::string>> path;
+            if (const auto it = config.env.find("PATH"); it != config.env.end()) {
+                const std::string text = params.at("exec").at("env").at("PATH").get<std::string>();
+                if (text.find_first_of("{}") != std::string::npos) return;
+                path.emplace_back("PATH", text);
+            }
+            try {
+                exec::program_path(program, exec::environment_with(path));
+            } catch (const std::runtime_error& e) {
+                throw ParamError("exec.command[0]", e.what());
+            }
+        } else if (fs::path(program).is_absolute() && ::access(program.c_str(), X_OK) != 0) {
+            throw ParamError("exec.command[0]", "cannot start '" + program + "': " + std::strerror(errno));
+        }
+    }
 
     Result run(const Params& params, RunContext& context) const override {
         const exec::Config config = exec::parse_config(params);

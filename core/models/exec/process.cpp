@@ -88,6 +88,10 @@ bool launcher_identity(const std::string& name) {
 
 }  // namespace
 
+std::string program_path(const std::string& name, const std::vector<std::string>& env) {
+    return find_program(name, env);
+}
+
 std::vector<std::string> environment_with(const std::vector<std::pair<std::string, std::string>>& overrides) {
     std::map<std::string, std::string> vars;
     std::vector<std::string> order;

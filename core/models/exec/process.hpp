@@ -34,6 +34,11 @@ struct ProcessResult {
 ProcessResult run_process(const ProcessSpec& spec, const std::function<StopReason()>& should_stop,
                           std::chrono::milliseconds grace);
 
+// Where `name` runs from: a name without '/' looked up on the PATH of `env` ("NAME=value" strings),
+// else as given (a relative one resolves in the child's folder). Throws std::runtime_error
+// "cannot start 'x': not found on PATH (...)".
+std::string program_path(const std::string& name, const std::vector<std::string>& env);
+
 // The environment of this process as "NAME=value" strings with `overrides` set or replaced, less the
 // variables by which an MPI launcher identifies a rank (OMPI_COMM_WORLD_*, PMIX_*, PMI_*, ...), so
 // that a program using MPI itself runs as its own singleton, not as a rank of the sweep's MPI job.
