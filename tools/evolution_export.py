@@ -10,12 +10,20 @@ sweeps/e2l_correlation.yaml):
     OUT/fitness_{i}.npy        the parents' fitness per generation, best first (generations x mu)
     OUT/champion_{i}.txt       "<generations>,<fitness>,<rule 0>,<rule 1>": the last champion
     OUT/champion_evol_{i}.txt  one line per generation: the champion's rules as "[[r0], [r1]]"
+    OUT/res_{i}.pkl            the layout the error- and reward-driven runs write, read by the fitness
+                               panels of figures/Fig3_reward_driven.py and Fig4_error_driven.py: a dict
+                               with "fitness_champion" (per generation) and "expr_champion" (the
+                               champion's rule per generation; a list of rules for evolutions of several)
+
+(The validation files those figures also read, res_test*.pkl, come from validation runs, not from the
+evolutions: not written here.)
 
 Runs the Debian python (/usr/bin/python3 with numpy).
 """
 
 import argparse
 import os
+import pickle
 
 import numpy as np
 
@@ -38,6 +46,10 @@ def main():
         with open(os.path.join(args.out, f"champion_evol_{i}.txt"), "w") as f:
             for g in generations:
                 f.write("[" + ", ".join(f"[{r}]" for r in g["champion_rules"]) + "]\n")
+        rules = [g["champion_rules"] for g in generations]
+        with open(os.path.join(args.out, f"res_{i}.pkl"), "wb") as f:
+            pickle.dump({"fitness_champion": np.array([g["champion_fitness"] for g in generations]),
+                         "expr_champion": [r[0] if len(r) == 1 else r for r in rules]}, f)
     print(f"wrote {len(runs)} runs to {args.out}")
 
 

@@ -1,11 +1,12 @@
 """tools/evolution_export.py writes e2l-cgp-snn's run layout (fitness_{i}.npy of generations x mu,
-champion_{i}.txt, champion_evol_{i}.txt with one line per generation) for a small evolution sweep;
+champion_{i}.txt, champion_evol_{i}.txt with one line per generation, res_{i}.pkl as Fig. 3/4 read it) for a small evolution sweep;
 tools/evolution_plot.py prints its champions table and writes the plot; tools/evolution_compare.py
 accepts the exported fitness as its own reference and refuses a changed one.
 
 Usage: test_evolution_tools.py SWEEP_RUNNER_BINARY SOURCE_DIR
 """
 import os
+import pickle
 import subprocess
 import sys
 import tempfile
@@ -49,6 +50,11 @@ grid:
         champion = open(os.path.join(exported, f"champion_{i}.txt")).read().split(",")
         assert champion[0] == "6" and float(champion[1]) == fitness[-1][0], champion
         assert lines[-1] == f"[[{champion[2]}]]", (lines[-1], champion)
+        with open(os.path.join(exported, f"res_{i}.pkl"), "rb") as f:
+            res = pickle.load(f)  # as figures/Fig3_reward_driven.py and Fig4_error_driven.py read it
+        assert len(res["fitness_champion"]) == 6 and res["fitness_champion"][-1] == fitness[-1][0], res
+        assert res["expr_champion"][-1] == champion[2], (res["expr_champion"], champion)
+        assert [f"[[{e}]]" for e in res["expr_champion"]] == lines, (res["expr_champion"], lines)
     plot = subprocess.run([sys.executable, os.path.join(tools, "evolution_plot.py"), db, "--sweep", "evo",
                            "-o", os.path.join(tmp, "fitness.png")], check=True, capture_output=True, text=True)
     assert os.path.getsize(os.path.join(tmp, "fitness.png")) > 0
