@@ -299,7 +299,7 @@ std::vector<PackedJob> expand_packed(const SweepSpec& spec, const ModelRegistry&
             job.key = job_key_of_text(job.model, job.model_version, params_json);
             job.cost = model->estimate_cost(job.params);
             job.timeout_seconds = spec.timeout_seconds.value_or(0.0);
-            job.cpus = spec.cpus_per_job;
+            job.cpus = block.cpus;
             const std::uint64_t prefix = key_prefix(job.key);
             const auto [same_begin, same_end] = seen.equal_range(prefix);
             const auto same = std::find_if(same_begin, same_end, [&](const auto& entry) {

@@ -337,10 +337,11 @@ struct RawBlock {
     std::optional<Axis> repeat;
     std::vector<Derivation> derive;
     Json tags = Json::object();
+    std::optional<int> cpus;
 };
 
 const std::vector<std::string> block_keys = {"name", "description", "base_file", "params", "grid",
-                                             "zip",  "jobs",        "repeat",    "derive",    "tags",
+                                             "zip",  "jobs",        "repeat",    "derive",    "tags", "resources",
                                              // model `exec` (external programs): see parse_exec_keys
                                              "command", "workdir", "env", "outputs", "payload_format", "hash_files"};
 const std::vector<std::string> exec_keys = {"command", "workdir", "env", "outputs", "payload_format", "hash_files"};
@@ -557,6 +558,17 @@ RawBlock parse_block(const YAML::Node& node, const std::string& file, const fs::
             }
         }
     }
+    if (const YAML::Node resources = node["resources"]) {
+        expect_map(resources, file, section + "resources");
+        require_keys(resources, file, "resources", {"cpus"});
+        const YAML::Node cpus = resources["cpus"];
+        const Json value = cpus && cpus.IsScalar() ? scalar_to_json(cpus) : Json();
+        if (!value.is_number_integer() || value.get<long long>() < 1 || value.get<long long>() > limits::max_threads) {
+            throw SweepError(at(file, cpus ? cpus : resources), section + "resources.cpus",
+                             "expected a whole number of cores from 1 to " + std::to_string(limits::max_threads));
+        }
+        block.cpus = value.get<int>();
+    }
     parse_exec_keys(node, file, section, block);
     // An evolution sweep's `evolution:` block becomes the parameter subtree `evolution`, so that
     // grids can set `evolution.seed`; expansion takes it out before the model sees the parameters.
@@ -641,6 +653,7 @@ Block compose(const RawBlock& top, const RawBlock* own, const std::string& block
     }
     block.tags = top.tags;
     if (own) block.tags.update(own->tags);
+    block.cpus = own && own->cpus ? *own->cpus : top.cpus.value_or(1);
     return block;
 }
 
@@ -797,7 +810,7 @@ SweepSpec parse_sweep(const std::string& text, const fs::path& file) {
     if (!root.IsMap()) throw SweepError({name, 1, 1}, "", "a sweep file must be a mapping");
     check_unique_keys(root, name);
     std::vector<std::string> top_keys = block_keys;
-    top_keys.insert(top_keys.end(), {"model", "blocks", "timeout", "evolution", "resources"});
+    top_keys.insert(top_keys.end(), {"model", "blocks", "timeout", "evolution"});
     require_keys(root, name, "sweep", top_keys);
 
     SweepSpec spec;
@@ -843,17 +856,6 @@ SweepSpec parse_sweep(const std::string& text, const fs::path& file) {
             throw SweepError(at(name, timeout), "timeout", "expected a positive number of seconds, at most 1e7");
         }
         spec.timeout_seconds = value.get<double>();
-    }
-    if (const YAML::Node resources = root["resources"]) {
-        expect_map(resources, name, "resources");
-        require_keys(resources, name, "resources", {"cpus"});
-        const YAML::Node cpus = resources["cpus"];
-        const Json value = cpus && cpus.IsScalar() ? scalar_to_json(cpus) : Json();
-        if (!value.is_number_integer() || value.get<long long>() < 1 || value.get<long long>() > limits::max_threads) {
-            throw SweepError(at(name, cpus ? cpus : resources), "resources.cpus",
-                             "expected a whole number of cores from 1 to " + std::to_string(limits::max_threads));
-        }
-        spec.cpus_per_job = value.get<int>();
     }
 
     const fs::path dir = file.parent_path();

@@ -60,6 +60,10 @@ struct Block {
     std::vector<Axis> axes;        // grid axes in order, then the folded zip axis, jobs, repeat
     std::vector<Derivation> derive;
     Json tags = Json::object();
+    // `resources: {cpus: N}` (the block's, else the sweep's, else 1): cores each job uses. The local
+    // pool runs jobs side by side only while their cores fit in -j; exec programs get
+    // OMP_NUM_THREADS=N; Slurm scripts ask for N per rank or task.
+    int cpus = 1;
 };
 
 struct SweepSpec {
@@ -70,9 +74,6 @@ struct SweepSpec {
     std::string model;
     Location model_location;
     std::optional<double> timeout_seconds;
-    // `resources: {cpus: N}`: cores each job uses. The local pool runs jobs side by side only while
-    // their cores fit in -j; exec programs get OMP_NUM_THREADS=N; Slurm scripts ask for N per task.
-    int cpus_per_job = 1;
     // An `evolution:` block: each expanded point is one evolution (its parameter subtree
     // `evolution`), and the model scores its rules (scheduler/evolution/).
     bool evolution = false;

@@ -34,7 +34,7 @@ struct ScriptOptions {
     int shards = 1;
     int max_parallel = 0;
     int cpus_per_task = 1;
-    // Both modes: the sweep's resources.cpus. An MPI rank runs one job at a time and gets this many
+    // Both modes: the largest resources.cpus of the sweep's jobs. An MPI rank runs one job at a time and gets this many
     // cores; an array task gets at least this many.
     int cpus_per_job = 1;
     int max_array_size = 1001;

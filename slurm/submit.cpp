@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <iostream>
 
@@ -49,7 +50,7 @@ int submit(const SubmitRequest& request) {
     o.sweep_name = spec.name;
     o.sweep_file = fs::absolute(request.sweep_file).lexically_normal();
     o.sweep_args = request.overrides.arguments();
-    o.cpus_per_job = spec.cpus_per_job;
+    for (const PackedJob& job : jobs) o.cpus_per_job = std::max(o.cpus_per_job, job.cpus);
     o.out_dir = fs::absolute(request.out_dir).lexically_normal();
     o.db_path = fs::absolute(index_path(request.out_dir, request.db_path)).lexically_normal();
     o.binary = self_binary();

@@ -328,6 +328,24 @@ TEST_F(Workflow, JobsWithSeveralCoresArePackedIntoTheThreads) {
     EXPECT_EQ(run_naps(2), 2);
     EXPECT_LE(run_naps(1), 4);
 
+    // A block's cores: its jobs run alone on -j 4, the other block's side by side.
+    test::write_text(work / "mixed.yaml", "name: mixed\nmodel: testing.sleep\ngrid:\n  tag: [1, 2, 3]\nblocks:\n"
+                                          "  - {name: wide, params: {seconds: 0.15}, resources: {cpus: 4}}\n"
+                                          "  - {name: narrow, params: {seconds: 0.1}}\n");
+    ASSERT_EQ(cli({"run", "mixed.yaml", "-j", "4", "-q"}).exit_code, 0);
+    const Json mixed = Json::parse(
+        cli({"results", "--sweep", "mixed", "--columns", "seconds,started,finished", "--format", "json"}).out);
+    ASSERT_EQ(mixed.size(), 6u);
+    for (const Json& wide : mixed) {
+        if (wide["seconds"] != 0.15) continue;
+        for (const Json& other : mixed) {
+            if (&other == &wide) continue;
+            const bool overlap = other["started"].get<double>() < wide["finished"].get<double>() &&
+                                 wide["started"].get<double>() < other["finished"].get<double>();
+            EXPECT_FALSE(overlap) << wide.dump() << " ran beside " << other.dump();
+        }
+    }
+
     test::write_text(work / "threads.yaml",
                      "name: threads\nmodel: exec\nresources: {cpus: 3}\n"
                      "command: [/usr/bin/python3, -c, \"import json, os, sys; json.dump({{'metrics': {{'omp': "

@@ -146,6 +146,12 @@ TEST(SlurmScripts, JobCoresBecomeCpusPerTask) {
     const ProcessResult wider =
         cli({"submit", "cores.yaml", "--dry-run", "--array", "--shards", "2", "--cpus-per-task", "8"}, dir.path());
     EXPECT_NE(wider.out.find("#SBATCH --cpus-per-task=8\n"), std::string::npos) << wider.out;
+    // A block's resources win over the sweep's; the scripts ask for the largest.
+    write_file(dir / "blocks.yaml", std::string(arith_sweep) + "resources: {cpus: 2}\nblocks:\n  - {name: small}\n"
+                                                              "  - {name: big, params: {length: 8}, resources: {cpus: 6}}\n");
+    const ProcessResult blocks = cli({"submit", "blocks.yaml", "--dry-run", "--ranks", "3"}, dir.path());
+    ASSERT_EQ(blocks.exit_code, 0) << blocks.err;
+    EXPECT_NE(blocks.out.find("#SBATCH --cpus-per-task=6\n"), std::string::npos) << blocks.out;
     // Without resources, MPI scripts ask for no cores per task (the site's default).
     write_file(dir / "arith.yaml", arith_sweep);
     EXPECT_EQ(cli({"submit", "arith.yaml", "--dry-run"}, dir.path()).out.find("--cpus-per-task"), std::string::npos);
