@@ -19,6 +19,7 @@
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <cmath>
 #include <csignal>
 #include <unistd.h>
@@ -177,6 +178,7 @@ int cmd_status_json(sr::Store& store, bool runner_active, const std::map<std::st
                        {"stale_running", c.running > 0 && !runner_active},
                        {"progress", {{"done_cost_seconds", p.done_cost}, {"remaining_cost_seconds", p.remaining_cost},
                                      {"first_started", optional(p.first_started)},
+                                     {"run_started", runner_active ? optional(store.current_run_started(id)) : sr::Json()},
                                      {"jobs_per_second", optional(p.jobs_per_second)},
                                      {"eta_seconds", optional(p.eta_seconds)}}},
                        {"failures", failures}, {"slurm_jobs", c.submissions}});
@@ -220,6 +222,10 @@ int cmd_status(const std::string& db, bool json) {
             }
             if (p.eta_seconds) {
                 std::cout << ", ETA " << sr::duration_text(*p.eta_seconds);
+            }
+            if (const auto started = store->current_run_started(*store->find_sweep(c.name))) {
+                const double now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+                std::cout << ", running for " << sr::duration_text(now - *started);
             }
             std::cout << '\n';
         }

@@ -2,6 +2,8 @@
 
 #include "core/sha256.hpp"
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <unordered_map>
 
@@ -84,6 +86,18 @@ CREATE INDEX IF NOT EXISTS sweep_versions_by_sweep ON sweep_versions(sweep_id, s
 INSERT INTO sweep_versions(sweep_id, spec_hash, spec_text, spec_path, first_registered, last_registered)
     SELECT id, spec_hash, spec_text, spec_path, created, updated FROM sweeps
     WHERE id NOT IN (SELECT sweep_id FROM sweep_versions);
+)sql",
+    // 4: one row per `run` of a sweep: when it began and ended (NULL: still going, or killed), where.
+    R"sql(
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY,
+    sweep_id INTEGER NOT NULL REFERENCES sweeps(id),
+    started REAL NOT NULL,
+    ended REAL,
+    host TEXT NOT NULL,
+    pid INTEGER NOT NULL,
+    binary_version TEXT NOT NULL
+);
 )sql",
 };
 
@@ -401,6 +415,32 @@ void Store::commit(std::int64_t sweep_id, const std::vector<JobStart>& started,
         }
     }
     tx.commit();
+}
+
+std::int64_t Store::begin_run(std::int64_t sweep_id) {
+    sql::Transaction tx(db_);
+    db_.prepare("INSERT INTO runs(sweep_id, started, host, pid, binary_version) VALUES (?, ?, ?, ?, ?)")
+        .bind(1, sweep_id).bind(2, unix_now()).bind(3, hostname()).bind(4, static_cast<std::int64_t>(::getpid()))
+        .bind(5, build_info().version).run();
+    const std::int64_t id = db_.last_insert_rowid();
+    tx.commit();
+    return id;
+}
+
+void Store::end_run(std::int64_t run_id) {
+    sql::Transaction tx(db_);
+    db_.prepare("UPDATE runs SET ended = ? WHERE id = ?").bind(1, unix_now()).bind(2, run_id).run();
+    tx.commit();
+}
+
+std::optional<double> Store::current_run_started(std::int64_t sweep_id) {
+    // A reader does not migrate: an index last written by an older binary has no runs table.
+    auto table = db_.prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'runs'");
+    if (!table.step() || table.get_int(0) == 0) return std::nullopt;
+    auto select = db_.prepare("SELECT started FROM runs WHERE sweep_id = ? AND ended IS NULL ORDER BY id DESC LIMIT 1");
+    select.bind(1, sweep_id);
+    if (!select.step()) return std::nullopt;
+    return select.get_double(0);
 }
 
 void Store::record_submission(std::int64_t sweep_id, const std::string& scheduler_job_id) {

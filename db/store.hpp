@@ -42,7 +42,7 @@ struct GitState {
 
 class Store {
 public:
-    static constexpr int schema_version = 3;
+    static constexpr int schema_version = 4;
 
     // Opens or creates the database; the parent folder must exist. Throws sql::Error naming the path.
     explicit Store(const std::string& path, bool read_only = false);
@@ -69,6 +69,11 @@ public:
                 const std::vector<JobOutcome>& finished);
 
     void record_submission(std::int64_t sweep_id, const std::string& scheduler_job_id);
+    // A `run` of a sweep (table runs): begins after registration, ends when the runner returns.
+    std::int64_t begin_run(std::int64_t sweep_id);
+    void end_run(std::int64_t run_id);
+    // When the newest run that has not ended began (a run in progress, or one that was killed).
+    std::optional<double> current_run_started(std::int64_t sweep_id);
     std::vector<SweepCounts> counts();
     std::optional<std::int64_t> find_sweep(const std::string& name);
 

@@ -256,6 +256,18 @@ int run_sweep(const RunRequest& request) {
     const std::size_t job_count = jobs.size();
     std::unique_ptr<IndexLock> lock;
     std::unique_ptr<Store> store;
+    // The row of this run in the index's runs table; its end is recorded however run_sweep returns
+    // (declared after the store, so it goes first).
+    struct RunRow {
+        Store* store = nullptr;
+        std::int64_t id = 0;
+        ~RunRow() {
+            try {
+                if (store != nullptr) store->end_run(id);
+            } catch (const std::exception&) {  // a full disk: the row stays open, as after kill -9
+            }
+        }
+    } run_row;
     std::int64_t sweep_id = 0;
     std::size_t to_run_count = 0;
     std::size_t failed_not_retried = 0;
@@ -271,6 +283,8 @@ int run_sweep(const RunRequest& request) {
         // An evolution sweep's points are evolutions, not jobs: its source adds the fitness jobs.
         if (!spec.evolution) store->register_jobs(sweep_id, jobs, &retired_done);
         store->reset_running(sweep_id);
+        run_row.id = store->begin_run(sweep_id);
+        run_row.store = store.get();
         // The index's state of each job, found by key, and the jobs not to run removed in place:
         // for a large sweep the jobs are most of the memory used, and a map holding copies of their
         // keys would add most of that again.

@@ -64,12 +64,12 @@ TEST(Store, CreatesTheVersionedSchemaInWalMode) {
     const std::string path = (dir / "index.db").string();
     {
         Store store(path);
-        EXPECT_EQ(Store::schema_version, 3);
+        EXPECT_EQ(Store::schema_version, 4);
         EXPECT_EQ(scalar(store, "PRAGMA user_version"), Store::schema_version);
         EXPECT_EQ(text(store, "PRAGMA journal_mode"), "wal");
         EXPECT_EQ(scalar(store, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN "
-                                "('sweeps', 'jobs', 'metrics', 'submissions', 'sweep_versions')"),
-                  5);
+                                "('sweeps', 'jobs', 'metrics', 'submissions', 'sweep_versions', 'runs')"),
+                  6);
         store.register_sweep("s", "/x/s.yaml", "name: s\n");
     }
     // Reopening migrates nothing and keeps the data.
@@ -143,7 +143,7 @@ TEST(Store, KeepsEveryVersionOfTheSweepTextWithItsGitState) {
         store.connection().exec("DROP TABLE sweep_versions; PRAGMA user_version=2");
     }
     Store migrated(path);
-    EXPECT_EQ(scalar(migrated, "PRAGMA user_version"), 3);
+    EXPECT_EQ(scalar(migrated, "PRAGMA user_version"), Store::schema_version);
     EXPECT_EQ(text(migrated, "SELECT spec_text || ':' || spec_path || ':' || coalesce(git_commit, 'NULL') FROM sweep_versions"),
               "v2:/a/s.yaml:NULL");
 }

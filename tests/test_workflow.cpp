@@ -211,6 +211,10 @@ TEST_F(Workflow, StatusShowsProgressAndEtaAlsoAsJson) {
     EXPECT_NE(lines[1].find("% of the estimated cost, "), std::string::npos) << lines[1];
     EXPECT_NE(lines[1].find(" jobs/s over the last "), std::string::npos) << lines[1];
     EXPECT_NE(lines[1].find(" jobs, ETA "), std::string::npos) << lines[1];
+    EXPECT_NE(lines[1].find(", running for "), std::string::npos) << lines[1];
+    const double now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+    EXPECT_GT(p["run_started"].get<double>(), now - 60);
+    EXPECT_LE(p["run_started"].get<double>(), now);
 
     // Finished: no progress line, and nothing left to estimate.
     EXPECT_EQ(run.wait().exit_code, 0);
@@ -218,6 +222,13 @@ TEST_F(Workflow, StatusShowsProgressAndEtaAlsoAsJson) {
     const Json done = Json::parse(cli({"status", "--json"}).out).at(0);
     EXPECT_TRUE(done["progress"]["eta_seconds"].is_null());
     EXPECT_EQ(done["runner_active"], false);
+    EXPECT_TRUE(done["progress"]["run_started"].is_null());
+    // The index keeps every run, with its start and end.
+    Store store((work / "results" / "index.db").string(), true);
+    auto runs = store.connection().prepare("SELECT count(*), min(ended >= started) FROM runs");
+    ASSERT_TRUE(runs.step());
+    EXPECT_EQ(runs.get_int(0), 1);
+    EXPECT_EQ(runs.get_int(1), 1);
 }
 
 // `derive` computes real parameters too (y from x), and a whole parameter (seed) takes a real
