@@ -1,10 +1,12 @@
 // Dispatch benchmark (issue 4): end-to-end no-op jobs per second with threads and with 2, 4, 8 MPI
-// ranks; the coordinator's own cost per job; expansion + registration of a 1,000,000-job sweep.
+// ranks; the coordinator's own cost per job; expansion + registration of a 1,000,000-job sweep;
+// reading back a 100,000-job sweep (the run's summary, `results`, `status`; issue 21: these were
+// quadratic once, 96 s for 20,000 jobs).
 //
 // End-to-end rates subtract a baseline measured in the same run: the same command run again on the
 // finished sweep does everything (start-up, expansion, registration, MPI start) except the jobs.
 //
-// Usage: bench_dispatch [sweep_runner binary] [jobs, default 50000] [parts: e2e,coordinator,million].
+// Usage: bench_dispatch [sweep_runner binary] [jobs, default 50000] [parts: e2e,coordinator,million,readback].
 // With jobs this fast, the job phase of a 30,000-job run is a fraction of a second next to a
 // baseline of about as much, so the end-to-end rates of small runs scatter; 200,000 steadies them.
 #include "core/registry.hpp"
@@ -87,7 +89,7 @@ int main(int argc, char** argv) {
     const std::string binary = argc > 1 ? argv[1] : SWEEP_RUNNER_BINARY;
     const int jobs = argc > 2 ? std::atoi(argv[2]) : 50000;
     // e.g. "coordinator" alone under valgrind
-    const std::string parts = argc > 3 ? argv[3] : "e2e,coordinator,million";
+    const std::string parts = argc > 3 ? argv[3] : "e2e,coordinator,million,readback";
     const auto wanted = [&](const char* part) { return parts.find(part) != std::string::npos; };
     const fs::path dir = fs::temp_directory_path() / ("sweep_runner_bench_" + std::to_string(getpid()));
     fs::create_directories(dir);
@@ -155,6 +157,22 @@ int main(int argc, char** argv) {
                     "(goal < 20 s); peak memory %ld MB (goal < 1024 MB)\n",
                     expanded.size(), expand_s, register_s, expand_s + register_s, peak_rss_mb());
         (void)million;
+    }
+    // A finished 100,000-job sweep read back: the summary a rerun prints (nothing left to run), the
+    // whole results table, and status.
+    if (wanted("readback")) {
+        const int n = 100000;
+        const fs::path big = dir / "readback.yaml";
+        std::ofstream(big) << noop_sweep("readback", n);
+        const std::string db = (dir / "readback" / "index.db").string();
+        const std::string run = binary + " run " + big.string() + " -j 2 --out " + (dir / "readback").string() + " >/dev/null 2>&1";
+        const double first = timed_command(run);
+        const double summary = timed_command(run);
+        const double results = timed_command(binary + " results " + db + " --format csv >/dev/null");
+        const double status = timed_command(binary + " status " + db + " >/dev/null");
+        std::printf("\n%d no-op jobs read back: run with summary %.2f s, rerun (registration + summary only) %.2f s, "
+                    "results (all rows, csv) %.2f s, status %.2f s\n",
+                    n, first, summary, results, status);
     }
     fs::remove_all(dir);
     return 0;
