@@ -1,6 +1,7 @@
 #include "core/models/e2l/e2l_model.hpp"
 
 #include "core/models/e2l/correlation.hpp"
+#include "core/models/e2l/model_support.hpp"
 #include "core/symbolic/expression.hpp"
 
 #include <algorithm>
@@ -36,35 +37,8 @@ struct LoadedGroup {
     std::optional<double> w0_attribute;
 };
 
-// Bounded: a sweep uses one or two input sets; entries are a few MB each.
-constexpr std::size_t kCacheEntries = 64;
-
-template <class T>
-std::shared_ptr<const T> cached(const std::string& key, const std::function<T()>& load) {
-    static std::mutex mutex;
-    static std::map<std::string, std::shared_ptr<const void>> cache;
-    {
-        std::lock_guard lock(mutex);
-        if (const auto it = cache.find(key); it != cache.end()) return std::static_pointer_cast<const T>(it->second);
-    }
-    auto value = std::make_shared<const T>(load());  // outside the lock: other jobs keep going
-    std::lock_guard lock(mutex);
-    if (cache.size() >= kCacheEntries) cache.clear();
-    cache.emplace(key, value);
-    return value;
-}
-
-// The file's identity for the cache: a rewritten file is read again.
-std::string file_key(const std::string& path) {
-    std::error_code ec;
-    const auto size = std::filesystem::file_size(path, ec);
-    if (ec) throw ParamError("inputs.file", path + ": cannot read (" + ec.message() + ")");
-    const auto mtime = std::filesystem::last_write_time(path, ec).time_since_epoch().count();
-    return path + "|" + std::to_string(size) + "|" + std::to_string(mtime);
-}
-
 std::shared_ptr<const LoadedGroup> load_group(const std::string& path, const std::string& group) {
-    return cached<LoadedGroup>(file_key(path) + "|" + group, [&] {
+    return e2l::cached<LoadedGroup>(e2l::input_file_key(path) + "|" + group, [&] {
         e2l::Hdf5Reader file(path);
         if (!file.exists("/" + group)) throw ParamError("inputs.group", path + ": no group '/" + group + "'");
         LoadedGroup g;
@@ -85,7 +59,7 @@ std::shared_ptr<const LoadedGroup> load_group(const std::string& path, const std
 std::shared_ptr<const LoadedTrial> load_trial(const std::string& path, const std::string& group, int trial,
                                               double resolution) {
     const std::string name = "/" + group + "/trial_" + std::to_string(trial);
-    return cached<LoadedTrial>(file_key(path) + "|" + name + "|" + std::to_string(resolution), [&] {
+    return e2l::cached<LoadedTrial>(e2l::input_file_key(path) + "|" + name + "|" + std::to_string(resolution), [&] {
         e2l::Hdf5Reader file(path);
         if (!file.exists(name)) throw ParamError("inputs.trials", path + ": no group '" + name + "'");
         LoadedTrial t;
@@ -113,7 +87,7 @@ std::shared_ptr<const LoadedTrial> generate_trial(const Params& params, int tria
     const std::string key = "generated|" + std::to_string(seed) + "|" + std::to_string(trial) + "|" +
                             std::to_string(p.n_inputs) + "|" + std::to_string(p.T) + "|" + std::to_string(p.T_stim) +
                             "|" + std::to_string(p.T_inter) + "|" + std::to_string(p.rate) + "|" + std::to_string(resolution);
-    return cached<LoadedTrial>(key, [&] {
+    return e2l::cached<LoadedTrial>(key, [&] {
         Rng rng({seed, static_cast<std::uint64_t>(trial), 1});
         e2l::GeneratedInput input = e2l::generate_pattern_input(p, rng);
         LoadedTrial t;
@@ -140,16 +114,6 @@ struct Setup {
     std::vector<CorrelationTrial> trials;
     std::vector<std::shared_ptr<const LoadedTrial>> keep_alive;  // trials' events are borrowed
 };
-
-std::vector<int> trial_numbers(const Params& params) {
-    std::vector<int> out;
-    for (const double v : get_real_list(params, "inputs.trials")) {
-        if (v < 0 || v != std::floor(v)) throw ParamError("inputs.trials", "trial numbers are integers >= 0");
-        out.push_back(static_cast<int>(v));
-    }
-    if (out.empty()) throw ParamError("inputs.trials", "at least one trial");
-    return out;
-}
 
 CorrelationConfig config_from(const Params& params) {
     CorrelationConfig c;
@@ -192,7 +156,7 @@ void check_windows(const std::vector<double>& start, const std::vector<double>& 
 Setup make_setup(const Params& params) {
     Setup s;
     s.config = config_from(params);
-    const std::vector<int> numbers = trial_numbers(params);
+    const std::vector<int> numbers = e2l::input_numbers(params, "inputs.trials", "trial");
     if (has(params, "inputs.file")) {
         const std::string path = get_string(params, "inputs.file");
         const std::string group = get_string(params, "inputs.group");
@@ -333,12 +297,12 @@ public:
         check_variables(parse_rule(params, "rule.depress"), "rule.depress");
         check_variables(parse_rule(params, "rule.facilitate"), "rule.facilitate");
         config_from(params);
-        trial_numbers(params);
-        if (has(params, "inputs.file")) file_key(get_string(params, "inputs.file"));  // readable
+        e2l::input_numbers(params, "inputs.trials", "trial");
+        if (has(params, "inputs.file")) e2l::input_file_key(get_string(params, "inputs.file"));  // readable
     }
 
     double estimate_cost(const Params& params) const override {
-        return kSecondsPerTrial * static_cast<double>(trial_numbers(params).size()) *
+        return kSecondsPerTrial * static_cast<double>(e2l::input_numbers(params, "inputs.trials", "trial").size()) *
                (get_real(params, "T_learn") + get_real(params, "T_snr")) / 111000.0;
     }
 

@@ -1,6 +1,7 @@
 #include "core/models/e2l/error_driven.hpp"
 
 #include "core/models/e2l/e2l_model.hpp"
+#include "core/models/e2l/model_support.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -13,19 +14,6 @@
 
 namespace sr::e2l {
 namespace {
-
-// NEST's propagator_32 (libnestutil/propagator_stability.cpp): the membrane's response to a
-// unit exponential current over one step, with its fallback near tau_syn = tau.
-double propagator_32(double tau_syn, double tau, double C, double h) {
-    const double linear = 1.0 / (2.0 * C * tau * tau) * h * h * (tau_syn - tau) * std::exp(-h / tau);
-    const double singular = h / C * std::exp(-h / tau);
-    const double regular = -tau / (C * (1.0 - tau / tau_syn)) * std::exp(-h / tau_syn) *
-                           std::expm1(h * (1.0 / tau_syn - 1.0 / tau));
-    if (tau == tau_syn || (std::abs(tau - tau_syn) < 0.1 && std::abs(regular - singular) > 2.0 * std::abs(linear))) {
-        return singular;
-    }
-    return regular;
-}
 
 // iaf_psc_exp with exact integration, V_m relative to E_L (reset_after_spike = False: escape
 // noise spikes change nothing; no current input). Weights >= 0 go to the excitatory current.
@@ -312,29 +300,6 @@ struct PreparedTrial {
     e2l::TeacherTrace teacher;
 };
 
-std::shared_ptr<const PreparedTrial> cached_trial(const std::string& key, const std::function<PreparedTrial()>& make) {
-    static std::mutex mutex;
-    static std::map<std::string, std::shared_ptr<const PreparedTrial>> cache;
-    {
-        std::lock_guard lock(mutex);
-        if (const auto it = cache.find(key); it != cache.end()) return it->second;
-    }
-    auto value = std::make_shared<const PreparedTrial>(make());  // outside the lock
-    std::lock_guard lock(mutex);
-    if (cache.size() >= 64) cache.clear();  // a sweep uses one or two input sets of ~1 MB a trial
-    cache.emplace(key, value);
-    return value;
-}
-
-// A rewritten file is read again: its size and modification time are part of the key.
-std::string file_identity(const std::string& path) {
-    std::error_code ec;
-    const auto size = std::filesystem::file_size(path, ec);
-    if (ec) throw ParamError("inputs.file", path + ": cannot read (" + ec.message() + ")");
-    const auto mtime = std::filesystem::last_write_time(path, ec).time_since_epoch().count();
-    return path + "|" + std::to_string(size) + "|" + std::to_string(mtime);
-}
-
 ErrorDrivenConfig error_config(const Params& params) {
     ErrorDrivenConfig c;
     c.resolution = get_real(params, "resolution");
@@ -357,16 +322,6 @@ ErrorDrivenConfig error_config(const Params& params) {
     }
     if (grid.steps(c.t_sim_step) < grid.steps(c.delay)) throw ParamError("t_sim_step", "must be at least the delay (min-delay slice)");
     return c;
-}
-
-std::vector<int> error_trial_numbers(const Params& params) {
-    std::vector<int> out;
-    for (const double v : get_real_list(params, "inputs.trials")) {
-        if (v < 0 || v != std::floor(v)) throw ParamError("inputs.trials", "trial numbers are integers >= 0");
-        out.push_back(static_cast<int>(v));
-    }
-    if (out.empty()) throw ParamError("inputs.trials", "at least one trial");
-    return out;
 }
 
 void check_t_sim(const ErrorDrivenConfig& c) {
@@ -392,11 +347,11 @@ struct ErrorSetup {
 ErrorSetup error_setup(const Params& params) {
     ErrorSetup s;
     s.config = error_config(params);
-    const std::vector<int> numbers = error_trial_numbers(params);
+    const std::vector<int> numbers = e2l::input_numbers(params, "inputs.trials", "trial");
     if (has(params, "inputs.file")) {
         const std::string path = get_string(params, "inputs.file");
         const std::string group = get_string(params, "inputs.group");
-        const std::string identity = file_identity(path);
+        const std::string identity = e2l::input_file_key(path);
         e2l::Hdf5Reader file(path);
         if (!file.exists("/" + group)) throw ParamError("inputs.group", path + ": no group '/" + group + "'");
         // The group's t_sim (20000 ms in fig4_traces) unless the parameter overrides it.
@@ -406,7 +361,7 @@ ErrorSetup error_setup(const Params& params) {
         check_t_sim(s.config);
         for (const int i : numbers) {
             const std::string name = "/" + group + "/trial_" + std::to_string(i);
-            s.trials.push_back(cached_trial(identity + "|" + name + config_key(s.config), [&] {
+            s.trials.push_back(e2l::cached<PreparedTrial>(identity + "|" + name + config_key(s.config), [&] {
                 if (!file.exists(name)) throw ParamError("inputs.trials", path + ": no group '" + name + "'");
                 PreparedTrial t;
                 t.input = e2l::prepare_error_input(file.trains(name), file.reals(name + "/teacher_weights"), s.config);
@@ -433,7 +388,7 @@ ErrorSetup error_setup(const Params& params) {
             for (const double v : {task.rate_low, task.rate_high, task.weight_low, task.weight_high, task.weight_shift}) {
                 key += "|" + std::to_string(v);
             }
-            s.trials.push_back(cached_trial(key + config_key(s.config), [&] {
+            s.trials.push_back(e2l::cached<PreparedTrial>(key + config_key(s.config), [&] {
                 Rng rng({seed, static_cast<std::uint64_t>(i), 3});
                 e2l::GeneratedErrorInput g = e2l::generate_error_input(task, rng);
                 PreparedTrial t;
@@ -512,13 +467,13 @@ public:
     void validate(const Params& params) const override {
         parse_error_rule(params);
         error_config(params);
-        error_trial_numbers(params);
-        if (has(params, "inputs.file")) file_identity(get_string(params, "inputs.file"));
+        e2l::input_numbers(params, "inputs.trials", "trial");
+        if (has(params, "inputs.file")) e2l::input_file_key(get_string(params, "inputs.file"));
     }
 
     double estimate_cost(const Params& params) const override {
         const double t_sim = has(params, "t_sim") ? get_real(params, "t_sim") : 10000.0;
-        return kSecondsPerTrial * static_cast<double>(error_trial_numbers(params).size()) * t_sim / 10000.0;
+        return kSecondsPerTrial * static_cast<double>(e2l::input_numbers(params, "inputs.trials", "trial").size()) * t_sim / 10000.0;
     }
 
     Result run(const Params& params, RunContext& context) const override {

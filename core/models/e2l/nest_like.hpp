@@ -12,6 +12,19 @@
 
 namespace sr::e2l {
 
+// NEST's propagator_32 (libnestutil/propagator_stability.cpp): the membrane's response to a
+// unit exponential current over one step, with its fallback near tau_syn = tau.
+inline double propagator_32(double tau_syn, double tau, double C, double h) {
+    const double linear = 1.0 / (2.0 * C * tau * tau) * h * h * (tau_syn - tau) * std::exp(-h / tau);
+    const double singular = h / C * std::exp(-h / tau);
+    const double regular = -tau / (C * (1.0 - tau / tau_syn)) * std::exp(-h / tau_syn) *
+                           std::expm1(h * (1.0 / tau_syn - 1.0 / tau));
+    if (tau == tau_syn || (std::abs(tau - tau_syn) < 0.1 && std::abs(regular - singular) > 2.0 * std::abs(linear))) {
+        return singular;
+    }
+    return regular;
+}
+
 // NEST's time representation: integer tics (1000 per ms), steps of `tics_per_step` tics.
 class Grid {
 public:

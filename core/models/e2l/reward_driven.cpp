@@ -1,6 +1,7 @@
 #include "core/models/e2l/reward_driven.hpp"
 
 #include "core/models/e2l/e2l_model.hpp"
+#include "core/models/e2l/model_support.hpp"
 #include "core/models/e2l/spike_input.hpp"
 #include "core/rng.hpp"
 
@@ -57,11 +58,6 @@ inline v2d exp2v(v2d x) {
     p = p * r + 1.0;
     // The low bits of t hold k: adding k << 52 to p's bits scales it by 2^k.
     return (v2d)((v2u)p + ((v2u)t << 52));
-}
-
-// NEST's propagator_32 for tau_syn != tau (libnestutil/propagator_stability.cpp).
-double propagator_32(double tau_syn, double tau, double C, double h) {
-    return -tau / (C * (1.0 - tau / tau_syn)) * std::exp(-h / tau_syn) * std::expm1(h * (1.0 / tau_syn - 1.0 / tau));
 }
 
 }  // namespace
@@ -350,34 +346,11 @@ struct RewardInputs {
     std::vector<std::int32_t> order;      // pattern per trial
 };
 
-std::string file_key(const std::string& path) {
-    std::error_code ec;
-    const auto size = std::filesystem::file_size(path, ec);
-    if (ec) throw ParamError("inputs.file", path + ": cannot read (" + ec.message() + ")");
-    const auto mtime = std::filesystem::last_write_time(path, ec).time_since_epoch().count();
-    return path + "|" + std::to_string(size) + "|" + std::to_string(mtime);
-}
-
-// An evolution scores thousands of rules on the same experiments: keep them per process.
-std::shared_ptr<const RewardInputs> cached(const std::string& key, const std::function<RewardInputs()>& load) {
-    static std::mutex mutex;
-    static std::map<std::string, std::shared_ptr<const RewardInputs>> cache;
-    {
-        std::lock_guard lock(mutex);
-        if (const auto it = cache.find(key); it != cache.end()) return it->second;
-    }
-    auto value = std::make_shared<const RewardInputs>(load());
-    std::lock_guard lock(mutex);
-    if (cache.size() >= 256) cache.clear();
-    cache.emplace(key, value);
-    return value;
-}
-
 // <group>/exp_<k> of a file in the layout of ../shared/reference/e2l/reward_driven.h5.
 std::shared_ptr<const RewardInputs> load_experiment(const std::string& path, const std::string& group, int experiment, int K,
                                                     int n_trials) {
     const std::string name = "/" + group + "/exp_" + std::to_string(experiment);
-    return cached(file_key(path) + "|" + name + "|" + std::to_string(K) + "|" + std::to_string(n_trials), [&] {
+    return e2l::cached<RewardInputs, 256>(e2l::input_file_key(path) + "|" + name + "|" + std::to_string(K) + "|" + std::to_string(n_trials), [&] {
         e2l::Hdf5Reader file(path);
         if (!file.exists(name)) throw ParamError("inputs.experiments", path + ": no group '" + name + "'");
         RewardInputs in;
@@ -435,7 +408,7 @@ std::shared_ptr<const RewardInputs> generate_experiment(std::uint64_t seed, int 
                             std::to_string(z.n_inputs) + "|" + std::to_string(z.n_patterns) + "|" + std::to_string(z.K) + "|" +
                             std::to_string(z.n_trials) + "|" + std::to_string(z.rate) + "|" + std::to_string(z.duration) + "|" +
                             std::to_string(z.resolution) + "|" + std::to_string(weight_sd);
-    return cached(key, [&] {
+    return e2l::cached<RewardInputs, 256>(key, [&] {
         RewardInputs in;
         in.n_inputs = z.n_inputs;
         in.n_patterns = z.n_patterns;
@@ -512,16 +485,6 @@ symbolic::Expr parse_rule(const Params& params) {
     return e;
 }
 
-std::vector<int> experiment_numbers(const Params& params) {
-    std::vector<int> out;
-    for (const double v : get_real_list(params, "inputs.experiments")) {
-        if (v < 0 || v != std::floor(v) || v > 1e6) throw ParamError("inputs.experiments", "experiment numbers are integers >= 0");
-        out.push_back(static_cast<int>(v));
-    }
-    if (out.empty()) throw ParamError("inputs.experiments", "at least one experiment");
-    return out;
-}
-
 e2l::RewardConfig config_from(const Params& params) {
     e2l::RewardConfig c;
     c.duration = get_real(params, "task.duration");
@@ -553,18 +516,18 @@ public:
 
     void validate(const Params& params) const override {
         parse_rule(params);
-        experiment_numbers(params);
+        e2l::input_numbers(params, "inputs.experiments", "experiment");
         const e2l::RewardConfig c = config_from(params);
         const e2l::Grid grid(c.resolution);
         if (grid.steps(c.duration) <= 2 * grid.steps(c.delay)) throw ParamError("task.duration", "must exceed two delays (2 ms)");
-        if (has(params, "inputs.file")) file_key(get_string(params, "inputs.file"));
+        if (has(params, "inputs.file")) e2l::input_file_key(get_string(params, "inputs.file"));
         if (get_int(params, "inputs.K") > get_int(params, "task.n_inputs") && !has(params, "inputs.file")) {
             throw ParamError("inputs.K", "more connections than task.n_inputs");
         }
     }
 
     double estimate_cost(const Params& params) const override {
-        return kSecondsPerTrial * static_cast<double>(experiment_numbers(params).size()) *
+        return kSecondsPerTrial * static_cast<double>(e2l::input_numbers(params, "inputs.experiments", "experiment").size()) *
                static_cast<double>(get_int(params, "n_trials")) * get_real(params, "task.duration") / 500.0;
     }
 
@@ -582,7 +545,7 @@ public:
         for (const std::string& v : symbolic::variables(expr)) uses_trace = uses_trace || v == "x_1";
         const symbolic::Evaluator rule = symbolic::compile(expr, 2);
         const e2l::RewardConfig config = config_from(params);
-        const std::vector<int> numbers = experiment_numbers(params);
+        const std::vector<int> numbers = e2l::input_numbers(params, "inputs.experiments", "experiment");
         const int K = static_cast<int>(get_int(params, "inputs.K"));
         const int n_trials = static_cast<int>(get_int(params, "n_trials"));
         std::vector<std::shared_ptr<const RewardInputs>> inputs;
