@@ -11,9 +11,11 @@
 #include <cerrno>
 #include <cctype>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <set>
 #include <stdexcept>
 
@@ -109,17 +111,26 @@ public:
         const std::string& program = config.command_text.front();
         if (program.find_first_of("{}") != std::string::npos) return;
         if (program.find('/') == std::string::npos) {
-            std::vector<std::pair<std::string, std::string>> path;
-            if (const auto it = config.env.find("PATH"); it != config.env.end()) {
-                const std::string text = params.at("exec").at("env").at("PATH").get<std::string>();
-                if (text.find_first_of("{}") != std::string::npos) return;
-                path.emplace_back("PATH", text);
+            std::string path;
+            if (config.env.count("PATH") != 0) {
+                path = params.at("exec").at("env").at("PATH").get<std::string>();
+                if (path.find_first_of("{}") != std::string::npos) return;
+            } else if (const char* inherited = std::getenv("PATH")) {
+                path = inherited;
+            }
+            // Every job of a sweep names the same program: look it up once, not once per job.
+            const std::string lookup = program + '\n' + path;
+            {
+                std::lock_guard lock(found_mutex_);
+                if (found_programs_.count(lookup) != 0) return;
             }
             try {
-                exec::program_path(program, exec::environment_with(path));
+                exec::program_path(program, {"PATH=" + path});
             } catch (const std::runtime_error& e) {
                 throw ParamError("exec.command[0]", e.what());
             }
+            std::lock_guard lock(found_mutex_);
+            found_programs_.insert(lookup);
         } else if (fs::path(program).is_absolute() && ::access(program.c_str(), X_OK) != 0) {
             throw ParamError("exec.command[0]", "cannot start '" + program + "': " + std::strerror(errno));
         }
@@ -243,6 +254,8 @@ public:
     }
 
 private:
+    mutable std::mutex found_mutex_;
+    mutable std::set<std::string> found_programs_;  // program + PATH pairs validate() has found
     ModelInfo info_ = [] {
         ModelInfo info;
         info.name = "exec";
