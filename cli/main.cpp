@@ -1,7 +1,6 @@
 // sweep_runner: the command line. Parses arguments and calls into scheduler/ and db/; no logic here.
 #include "core/limits.hpp"
 #include "core/registry.hpp"
-#include "core/text.hpp"
 #include "cli/logging.hpp"
 #include "db/evolution_store.hpp"
 #include "db/index_lock.hpp"
@@ -58,7 +57,7 @@ std::string timeout_check(const std::string& text) {
 }
 
 int fail(const std::string& message, int code = 2) {
-    spdlog::error("{}", "error: " + message);
+    spdlog::error("error: {}", message);
     return code;
 }
 
@@ -71,10 +70,9 @@ std::string shape_text(const std::vector<std::size_t>& shape) {
 // The warning when an edit hides done results: they stay in the index but leave `results`.
 void warn_retiring(const sr::EditPlan& plan) {
     if (plan.retire_done == 0) return;
-    spdlog::warn("{}", sr::concat("warning: this edit retires ", plan.retire_done,
-                                  " done jobs: their results stay in the index but no longer show in results. Inserting "
-                                  "a value shifts `index`, and every seed derived from it (derive from a seed axis "
-                                  "instead; see README, Sweep files)"));
+    spdlog::warn("warning: this edit retires {} done jobs: their results stay in the index but no longer "
+            "show in results. Inserting a value shifts `index`, and every seed derived from it (derive "
+            "from a seed axis instead; see README, Sweep files)", plan.retire_done);
 }
 
 // expand: the jobs as a table (varying parameters as columns) or JSON; with an index, what a run
@@ -107,7 +105,7 @@ int cmd_expand(const std::string& sweep_file, const sr::SweepOverrides& override
         } else {
             plan.new_jobs = static_cast<std::int64_t>(keys.size());
         }
-        spdlog::info("{}", "against " + db + ": " + sr::describe(plan));
+        spdlog::info("against {}: {}", db, sr::describe(plan));
         warn_retiring(plan);
         return 0;
     } catch (const sr::SweepError& e) {

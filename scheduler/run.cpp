@@ -1,7 +1,6 @@
 #include "scheduler/run.hpp"
 
 #include "core/command.hpp"
-#include "core/text.hpp"
 
 #include "core/signal_name.hpp"
 #include "db/index_lock.hpp"
@@ -71,9 +70,8 @@ public:
             const double left = remaining_ - std::chrono::duration<double>(Clock::now() - start_).count();
             if (it != seconds_per_cost_.end() && it->second * job->cost > left) {
                 if (skipped_++ == 0) {
-                    spdlog::info("{}", concat("not starting ", job->model, " jobs estimated at ",
-                                              duration_text(it->second * job->cost), ": ",
-                                              duration_text(std::max(left, 0.0)), " left in the allocation"));
+                    spdlog::info("not starting {} jobs estimated at {}: {} left in the allocation",
+                            job->model, duration_text(it->second * job->cost), duration_text(std::max(left, 0.0)));
                 }
                 continue;  // stays pending for the next allocation
             }
@@ -119,7 +117,7 @@ std::set<std::string> done_in_main_index(const fs::path& db_path, const std::str
             if (state.status == JobStatus::done) done.insert(key);
         }
     } catch (const std::exception& e) {
-        spdlog::warn("{}", concat("warning: ", db_path.string(), ": cannot read done jobs: ", e.what()));
+        spdlog::warn("warning: {}: cannot read done jobs: {}", db_path.string(), e.what());
     }
     return done;
 }
@@ -150,7 +148,7 @@ int run_evolutions(const RunRequest& request, const SweepSpec& spec, const std::
         source = std::make_unique<evolution::EvolutionSource>(std::move(evolutions), builtin_models().find(spec.model),
                                                               store, sweep_id, spec.name, timeout);
     } catch (const std::exception& e) {
-        spdlog::error("{}", concat("error: ", e.what()));
+        spdlog::error("error: {}", e.what());
         return 2;
     }
     CoordinatorOptions options;
@@ -166,7 +164,7 @@ int run_evolutions(const RunRequest& request, const SweepSpec& spec, const std::
         summary = coordinate(*source, budget, *request.pool, store, sweep_id, options);
     }
     for (const auto& [position, error] : source->stalled()) {
-        spdlog::error("{}", concat("error: evolution ", position, " stopped: ", error));
+        spdlog::error("error: evolution {} stopped: {}", position, error);
     }
     if (!request.quiet) {
         std::cout << format_table(evolutions_table(store, sweep_id))
@@ -216,7 +214,7 @@ std::optional<ExpandedSweep> load_and_expand(const fs::path& sweep_file, const S
         sweep.jobs = expand_packed(sweep.spec, builtin_models());
         return sweep;
     } catch (const SweepError& e) {
-        spdlog::error("{}", concat("error: ", e.what()));
+        spdlog::error("error: {}", e.what());
         return std::nullopt;
     }
 }
@@ -238,8 +236,8 @@ int run_sweep(const RunRequest& request) {
     fs::path db_path = index_path(out_dir, request.db_path);
     if (request.shard_count > 0) {
         if (request.shard_index < 0 || request.shard_index >= request.shard_count) {
-            spdlog::error("{}", concat("error: --shard ", request.shard_index, '/', request.shard_count,
-                                       ": the shard must be in [0, ", request.shard_count, ")"));
+            spdlog::error("error: --shard {}/{}: the shard must be in [0, {})",
+                    request.shard_index, request.shard_count, request.shard_count);
             return 2;
         }
         // Position in the expansion order, modulo the shard count: the same partition every time.
@@ -339,30 +337,28 @@ int run_sweep(const RunRequest& request) {
         jobs.resize(kept);
         to_run_count = kept;
     } catch (const std::exception& e) {
-        spdlog::error("{}", concat("error: ", e.what()));
+        spdlog::error("error: {}", e.what());
         return 2;
     }
 
     if (spec.evolution) {
         if (!request.quiet) {
-            spdlog::info("{}", concat("sweep ", spec.name, ": ", job_count, " evolutions; index ", db_path.string()));
+            spdlog::info("sweep {}: {} evolutions; index {}", spec.name, job_count, db_path.string());
         }
         return run_evolutions(request, spec, jobs, *store, sweep_id, db_path);
     }
     if (!request.quiet) {
-        spdlog::info("{}", concat("sweep ", spec.name, ": ", job_count, " jobs, ", to_run_count, " to run; index ",
-                                  db_path.string()));
+        spdlog::info("sweep {}: {} jobs, {} to run; index {}", spec.name, job_count, to_run_count, db_path.string());
         if (failed_not_retried > 0) {
-            spdlog::info("{}", concat(failed_not_retried, " jobs failed in an earlier run and are not retried: add ",
-                                      "--retry-failed to run them again (see why: sweep_runner status ",
-                                      db_path.string(), ")"));
+            spdlog::info("{} jobs failed in an earlier run and are not retried: add --retry-failed to run them "
+                    "again (see why: sweep_runner status {})", failed_not_retried, db_path.string());
         }
     }
     // Shown even with --quiet: results just left the tables.
     if (retired_done > 0) {
-        spdlog::warn("{}", concat("warning: this edit retired ", retired_done, " done jobs: their results stay in the ",
-                                  "index but no longer show in results (check first with --dry-run; seeds derived from ",
-                                  "`index` shift when a value is inserted: derive them from a seed axis instead)"));
+        spdlog::warn("warning: this edit retired {} done jobs: their results stay in the index but no longer "
+                "show in results (check first with --dry-run; seeds derived from `index` shift when a "
+                "value is inserted: derive them from a seed axis instead)", retired_done);
     }
     RunSummary summary;
     std::size_t skipped_for_time = 0;
@@ -374,7 +370,7 @@ int run_sweep(const RunRequest& request) {
         std::optional<double> remaining;
         if (request.remaining_seconds) remaining = request.remaining_seconds();
         if (remaining) {
-            if (!request.quiet) spdlog::info("{}", concat("allocation: ", duration_text(*remaining), " left"));
+            if (!request.quiet) spdlog::info("allocation: {} left", duration_text(*remaining));
             TimeBudgetSource budget(source, *store, *remaining);
             summary = coordinate(budget, to_run_count, *request.pool, *store, sweep_id, options);
             skipped_for_time = budget.skipped();
@@ -383,7 +379,7 @@ int run_sweep(const RunRequest& request) {
         }
     }
 
-    if (!summary.fault.empty()) spdlog::error("{}", concat("error: run stopped: ", summary.fault));
+    if (!summary.fault.empty()) spdlog::error("error: run stopped: {}", summary.fault);
     // The sweep's jobs are exactly its rows not retired (registration retired the others).
     std::size_t done = 0, failed = 0, other = 0;
     for (const SweepCounts& c : store->counts()) {

@@ -1,4 +1,3 @@
-#include "core/text.hpp"
 #include "db/store.hpp"
 #include "scheduler/expansion.hpp"
 #include "scheduler/run.hpp"
@@ -42,7 +41,7 @@ int submit(const SubmitRequest& request) {
     const SweepSpec& spec = expanded->spec;
     const std::vector<PackedJob>& jobs = expanded->jobs;
     if (jobs.empty()) {
-        spdlog::error("{}", concat("error: ", request.sweep_file.string(), ": the sweep has no jobs"));
+        spdlog::error("error: {}: the sweep has no jobs", request.sweep_file.string());
         return 2;
     }
 
@@ -64,7 +63,7 @@ int submit(const SubmitRequest& request) {
     try {
         scripts = batch_scripts(o);
     } catch (const std::exception& e) {
-        spdlog::error("{}", concat("error: ", e.what()));
+        spdlog::error("error: {}", e.what());
         return 2;
     }
 
@@ -100,7 +99,7 @@ int submit(const SubmitRequest& request) {
                       << '\n';
         }
     } catch (const std::exception& e) {
-        spdlog::error("{}", concat("error: ", e.what()));
+        spdlog::error("error: {}", e.what());
         return 2;
     }
     std::cout << "sweep " << spec.name << ": " << jobs.size() << " jobs; follow with: sweep_runner status "

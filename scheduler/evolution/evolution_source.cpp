@@ -1,7 +1,6 @@
 #include "scheduler/evolution/evolution_source.hpp"
 
 #include "core/symbolic/expression.hpp"
-#include "core/text.hpp"
 #include "scheduler/expansion.hpp"
 
 #include <spdlog/spdlog.h>
@@ -86,8 +85,8 @@ void EvolutionSource::on_result(const PackedJob& job, const JobOutcome& outcome)
                 fitness = it->second;
             } else if (!warned_missing_metric_) {
                 warned_missing_metric_ = true;
-                spdlog::warn("{}", concat("warning: ", job.model, " reported no metric '", metric,
-                                          "' (evolution.fitness); such rules score -inf"));
+                spdlog::warn("warning: {} reported no metric '{}' (evolution.fitness); such rules score -inf",
+                        job.model, metric);
             }
         }
         fitness_[metric + '\n' + job.key] = fitness;
