@@ -28,11 +28,9 @@ namespace fs = std::filesystem;
 std::string duration_text(double seconds) {
     if (!(seconds >= 0) || seconds > 1e8) return "?";
     const long s = static_cast<long>(seconds + 0.5);
-    std::ostringstream out;
-    if (s >= 3600) out << s / 3600 << 'h' << (s % 3600) / 60 << 'm';
-    else if (s >= 60) out << s / 60 << 'm' << s % 60 << 's';
-    else out << s << 's';
-    return out.str();
+    if (s >= 3600) return fmt::format("{}h{:02}m", s / 3600, (s % 3600) / 60);
+    if (s >= 60) return fmt::format("{}m{:02}s", s / 60, s % 60);
+    return fmt::format("{}s", s);
 }
 
 namespace {
@@ -47,9 +45,8 @@ std::function<void(const Progress&, bool)> progress_printer() {
         const std::size_t finished = p.done + p.failed;
         const double rate = p.elapsed_seconds > 0 ? finished / p.elapsed_seconds : 0;
         const double eta = rate > 0 ? (p.total - std::min(finished, p.total)) / rate : -1;
-        char line[256];
-        std::snprintf(line, sizeof line, "done %zu/%zu  failed %zu  running %zu  %.2f jobs/s  ETA %s",
-                      p.done, p.total, p.failed, p.running, rate, final ? "0s" : duration_text(eta).c_str());
+        const std::string line = fmt::format("done {}/{}  failed {}  running {}  {:.2f} jobs/s  ETA {}", p.done, p.total,
+                                             p.failed, p.running, rate, final ? "0s" : duration_text(eta));
         if (tty) std::cerr << '\r' << line << "\033[K" << (final ? "\n" : "") << std::flush;
         else spdlog::info("{}", line);  // a batch log's line, with its timestamp
     };
@@ -145,7 +142,7 @@ int run_evolutions(const RunRequest& request, const SweepSpec& spec, const std::
     const double timeout = request.timeout_seconds.value_or(spec.timeout_seconds.value_or(0.0));
     std::unique_ptr<evolution::EvolutionSource> source;
     try {
-        source = std::make_unique<evolution::EvolutionSource>(std::move(evolutions), builtin_models().find(spec.model),
+        source = std::make_unique<evolution::EvolutionSource>(std::move(evolutions), request.models->find(spec.model),
                                                               store, sweep_id, spec.name, timeout);
     } catch (const std::exception& e) {
         spdlog::error("error: {}", e.what());
@@ -207,11 +204,12 @@ GitState git_state(const fs::path& sweep_file) {
     return state;
 }
 
-std::optional<ExpandedSweep> load_and_expand(const fs::path& sweep_file, const SweepOverrides& overrides) {
+std::optional<ExpandedSweep> load_and_expand(const fs::path& sweep_file, const SweepOverrides& overrides,
+                                             const ModelRegistry& models) {
     try {
         ExpandedSweep sweep;
         sweep.spec = load_sweep(sweep_file, overrides);
-        sweep.jobs = expand_packed(sweep.spec, builtin_models());
+        sweep.jobs = expand_packed(sweep.spec, models);
         return sweep;
     } catch (const SweepError& e) {
         spdlog::error("error: {}", e.what());
@@ -221,7 +219,7 @@ std::optional<ExpandedSweep> load_and_expand(const fs::path& sweep_file, const S
 
 int run_sweep(const RunRequest& request) {
     // Everything that can be wrong with the input is found before anything is written.
-    std::optional<ExpandedSweep> expanded = load_and_expand(request.sweep_file, request.overrides);
+    std::optional<ExpandedSweep> expanded = load_and_expand(request.sweep_file, request.overrides, *request.models);
     if (!expanded) return 2;
     const SweepSpec& spec = expanded->spec;
     std::vector<PackedJob>& jobs = expanded->jobs;

@@ -1,6 +1,7 @@
 #pragma once
 // `sweep_runner run`: expand and validate the sweep, register it in the index, run what is not yet
 // done, and report. Shared by local threads and MPI (rank 0 calls it with its pool).
+#include "core/registry.hpp"
 #include "db/store.hpp"
 #include "scheduler/sweep_spec.hpp"
 #include "worker/worker_pool.hpp"
@@ -34,6 +35,8 @@ struct RunRequest {
     // Inside an allocation: seconds of walltime left (nullopt: unknown or unlimited), asked once at
     // the start. A job whose estimated cost exceeds the time left is not started.
     std::function<std::optional<double>()> remaining_seconds;
+    // The models jobs may name: the built-in ones, or a lab's program's own set (cli/cli.hpp).
+    const ModelRegistry* models = &builtin_models();
 };
 
 // "2h05m", "3m20s", "45s"; "?" for a negative or absurd value.
@@ -51,7 +54,8 @@ struct ExpandedSweep {
     SweepSpec spec;
     std::vector<PackedJob> jobs;
 };
-std::optional<ExpandedSweep> load_and_expand(const std::filesystem::path& sweep_file, const SweepOverrides& overrides = {});
+std::optional<ExpandedSweep> load_and_expand(const std::filesystem::path& sweep_file, const SweepOverrides& overrides,
+                                             const ModelRegistry& models);
 
 // The sweep file's git state, recorded with each version of the sweep's text (Store::register_sweep).
 GitState git_state(const std::filesystem::path& sweep_file);

@@ -3,6 +3,7 @@
 // submitting them with sbatch, the allocation's remaining walltime, and folding shard databases
 // into the main index. See docs/slurm.md.
 #include "core/command.hpp"
+#include "core/registry.hpp"
 #include "db/store.hpp"
 #include "scheduler/sweep_spec.hpp"
 
@@ -104,12 +105,14 @@ struct SubmitRequest {
     int shards = 0;                 // array mode; 0: one per job, at most 1000
     std::optional<int> max_array_size;  // default: the site's (scontrol), else 1001
     bool dry_run = false;
+    const ModelRegistry* models = &builtin_models();  // as RunRequest::models
 };
 // Exit codes: 0 submitted (or printed); 2 invalid input or sbatch failed.
 int submit(const SubmitRequest& request);
 
 // `sweep_runner merge`: folds the shard databases into the index and prints a summary.
 int merge(const std::filesystem::path& sweep_file, const SweepOverrides& overrides,
-          const std::filesystem::path& db_path, const std::filesystem::path& out_dir);
+          const std::filesystem::path& db_path, const std::filesystem::path& out_dir,
+          const ModelRegistry& models = builtin_models());
 
 }  // namespace sr::slurm

@@ -36,7 +36,7 @@ void write_script(const fs::path& path, const std::string& text) {
 }  // namespace
 
 int submit(const SubmitRequest& request) {
-    std::optional<ExpandedSweep> expanded = load_and_expand(request.sweep_file, request.overrides);
+    std::optional<ExpandedSweep> expanded = load_and_expand(request.sweep_file, request.overrides, *request.models);
     if (!expanded) return 2;
     const SweepSpec& spec = expanded->spec;
     const std::vector<PackedJob>& jobs = expanded->jobs;
@@ -108,11 +108,11 @@ int submit(const SubmitRequest& request) {
 }
 
 int merge(const fs::path& sweep_file, const SweepOverrides& overrides, const fs::path& db_path_arg,
-          const fs::path& out_dir) {
+          const fs::path& out_dir, const ModelRegistry& models) {
     const fs::path db_path = index_path(out_dir, db_path_arg);
     if (!sweep_file.empty()) {
         // Registers the sweep's jobs first, so the index lists the ones no shard finished as pending.
-        const std::optional<ExpandedSweep> expanded = load_and_expand(sweep_file, overrides);
+        const std::optional<ExpandedSweep> expanded = load_and_expand(sweep_file, overrides, models);
         if (!expanded) return 2;
         fs::create_directories(db_path.parent_path().empty() ? fs::path(".") : db_path.parent_path());
         Store store(db_path.string());

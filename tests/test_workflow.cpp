@@ -395,6 +395,26 @@ TEST_F(Workflow, LogLevelsTimestampsAndLogFile) {
     const auto bad = cli({"--log-level", "loud", "status"});
     EXPECT_EQ(bad.exit_code, 2);
     EXPECT_EQ(bad.err, "error: --log-level: expected trace, debug, info, warn, error, critical or off, got 'loud'\n");
+
+    // -v: every job's outcome (debug); -vv: also its dispatch (trace); -q: warnings and errors only.
+    const std::regex outcome(R"(job [0-9a-f]{12} done on \S+ rank 0 in \d+\.\d{3} s)");
+    const std::regex dispatch(R"(job [0-9a-f]{12} \(index \d+\) dispatched)");
+    const auto count = [](const std::string& text, const std::regex& pattern) {
+        return std::distance(std::sregex_iterator(text.begin(), text.end(), pattern), std::sregex_iterator());
+    };
+    const auto verbose = cli({"run", "quick.yaml", "--out", "d", "-v"});
+    ASSERT_EQ(verbose.exit_code, 0) << verbose.err;
+    EXPECT_EQ(count(verbose.err, outcome), 6) << verbose.err;
+    EXPECT_EQ(count(verbose.err, dispatch), 0) << verbose.err;
+    const auto very = cli({"-vv", "run", "quick.yaml", "--out", "e"});
+    EXPECT_EQ(count(very.err, outcome), 6) << very.err;
+    EXPECT_EQ(count(very.err, dispatch), 6) << very.err;
+    const auto silent = cli({"-q", "run", "quick.yaml", "--out", "f"});
+    ASSERT_EQ(silent.exit_code, 0);
+    EXPECT_EQ(silent.err, "");
+    EXPECT_EQ(cli({"-q", "run", "missing.yaml"}).err.rfind("error: ", 0), 0u);
+    // An explicit level wins.
+    EXPECT_EQ(count(cli({"-q", "--log-level", "debug", "run", "quick.yaml", "--out", "g"}).err, outcome), 6);
 }
 
 // `a=0 or a=0.03` once printed an empty table with exit 0.

@@ -13,7 +13,7 @@ std::filesystem::path checkpoint_path(const std::filesystem::path& out_dir, cons
     return std::filesystem::absolute(job_dir(out_dir, job)).string() + ".ckpt";
 }
 
-JobOutcome execute_job(const PackedJob& packed, const std::filesystem::path& out_dir,
+JobOutcome execute_job(const PackedJob& packed, const ModelRegistry& models, const std::filesystem::path& out_dir,
                        const std::atomic<bool>* stop_flag, int rank) {
     using Clock = std::chrono::steady_clock;
     JobOutcome outcome;
@@ -32,7 +32,7 @@ JobOutcome execute_job(const PackedJob& packed, const std::filesystem::path& out
     Job job;
     try {
         job = unpack(packed);
-        const ModelPtr model = builtin_models().find(job.model);
+        const ModelPtr model = models.find(job.model);
         if (!model) throw std::runtime_error("unknown model '" + job.model + "'");
         const auto dir = std::filesystem::absolute(job_dir(out_dir, job));
         RunContext context(deadline, stop_flag, dir);

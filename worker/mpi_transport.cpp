@@ -174,10 +174,10 @@ void MpiPool::request_stop() {
     for (std::size_t w = 0; w < workers_.size(); ++w) sender_->send("", static_cast<int>(w) + 1, tag_stop);
 }
 
-void run_worker(const std::filesystem::path& out_dir, const std::atomic<bool>& stop_signal) {
+void run_worker(const std::filesystem::path& out_dir, const std::atomic<bool>& stop_signal, const ModelRegistry& models) {
     int rank = 0;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-    ThreadPool pool(1, out_dir, rank);
+    ThreadPool pool(1, out_dir, rank, models);
     Sender sender;
     bool stopped = false;
     Message message;

@@ -6,6 +6,7 @@
 // Messages are small binary records (worker/wire.hpp): packed jobs out, start notices and result
 // headers back. Payload arrays never travel; workers write them to the shared results folder
 // themselves.
+#include "core/registry.hpp"
 #include "worker/worker_pool.hpp"
 
 #include <atomic>
@@ -64,7 +65,8 @@ private:
     bool stopped_ = false;
 };
 
-// The loop of ranks 1..N-1; returns when rank 0 releases it.
-void run_worker(const std::filesystem::path& out_dir, const std::atomic<bool>& stop_signal);
+// The loop of ranks 1..N-1; returns when rank 0 releases it. Every rank runs the same program, so
+// `models` is the same registry rank 0 expanded the sweep with.
+void run_worker(const std::filesystem::path& out_dir, const std::atomic<bool>& stop_signal, const ModelRegistry& models);
 
 }  // namespace sr::mpi

@@ -6,8 +6,8 @@
 
 namespace sr {
 
-ThreadPool::ThreadPool(std::size_t threads, std::filesystem::path out_dir, int rank)
-    : out_dir_(std::move(out_dir)), rank_(rank), cores_(std::max<std::size_t>(threads, 1)) {
+ThreadPool::ThreadPool(std::size_t threads, std::filesystem::path out_dir, int rank, const ModelRegistry& models)
+    : models_(models), out_dir_(std::move(out_dir)), rank_(rank), cores_(std::max<std::size_t>(threads, 1)) {
     for (std::size_t i = 0; i < cores_; ++i) {
         threads_.emplace_back([this] { work(); });
     }
@@ -81,7 +81,7 @@ void ThreadPool::work() {
             events_.started.push_back({job.key, host, rank_, unix_now(), job.id});
         }
         if (wake) event_ready_.notify_all();
-        JobOutcome outcome = execute_job(job, out_dir_, &stop_, rank_);
+        JobOutcome outcome = execute_job(job, models_, out_dir_, &stop_, rank_);
         {
             std::lock_guard lock(mutex_);
             --running_;

@@ -1,5 +1,6 @@
 #pragma once
 // Workers as threads of this process (the default `sweep_runner run`).
+#include "core/registry.hpp"
 #include "worker/worker_pool.hpp"
 
 #include <atomic>
@@ -14,7 +15,9 @@ namespace sr {
 class ThreadPool final : public WorkerPool {
 public:
     // `rank` is recorded as provenance (the MPI rank when a worker rank runs its jobs on a thread).
-    ThreadPool(std::size_t threads, std::filesystem::path out_dir, int rank = 0);
+    // Jobs name their model; `models` (the caller's, which outlives the pool) has it.
+    ThreadPool(std::size_t threads, std::filesystem::path out_dir, int rank = 0,
+               const ModelRegistry& models = builtin_models());
     ~ThreadPool() override;
 
     std::size_t workers() const override { return threads_.size(); }
@@ -30,6 +33,7 @@ private:
     // Call with mutex_ held.
     bool no_events() const { return events_.started.empty() && events_.finished.empty() && events_.returned.empty(); }
 
+    const ModelRegistry& models_;
     std::filesystem::path out_dir_;
     int rank_;
     std::size_t cores_;  // one per thread, fixed before the threads start

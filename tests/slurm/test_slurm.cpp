@@ -187,7 +187,7 @@ TEST(SlurmScripts, ShardsAndMergeEqualALocalRun) {
     // Before the merge, `status` on the index (registered as submit registers it) sees the shards'
     // work beside it.
     {
-        const auto expanded = load_and_expand(dir / "arith.yaml");
+        const auto expanded = load_and_expand(dir / "arith.yaml", {}, builtin_models());
         ASSERT_TRUE(expanded);
         Store index((dir / "sharded" / "index.db").string());
         index.register_jobs(index.register_sweep("arith", "arith.yaml", expanded->spec.text), expanded->jobs);
