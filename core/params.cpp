@@ -15,6 +15,7 @@ std::string_view to_string(ParamType type) {
     return "?";
 }
 
+// Dotted paths name object members only; a json_pointer would also index into arrays ("a.0").
 const Json* find_path(const Json& root, std::string_view dotted) {
     const Json* node = &root;
     while (!dotted.empty()) {

@@ -1,5 +1,7 @@
 #include "db/query.hpp"
 
+#include <fmt/core.h>
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -22,6 +24,8 @@ const std::map<std::string, std::string> job_fields = {
     {"started", "j.started"},   {"finished", "j.finished"}, {"wall_seconds", "j.wall_seconds"},
     {"error", "j.error"},       {"payload_path", "j.payload_path"}};
 
+// Nested objects to dotted columns. Not nlohmann's flatten(): it splits arrays into /a/0, /a/1,
+// while a list parameter (inputs.experiments: [0, 1, 2]) is one column.
 void flatten(const Json& node, const std::string& prefix, std::map<std::string, Json>& out) {
     if (node.is_object()) {
         for (const auto& [k, v] : node.items()) flatten(v, prefix.empty() ? k : prefix + "." + k, out);
@@ -69,20 +73,16 @@ std::string table_cell(const Json& value) {
     if (value.is_string()) return value.get<std::string>();
     if (value.is_number_float()) {
         if (is_nonfinite(value)) return nonfinite_text(value.get<double>());
-        std::ostringstream s;
-        s.precision(6);
-        s << value.get<double>();
-        return s.str();
+        return fmt::format("{:.6g}", value.get<double>());
     }
     return value.dump();
 }
 
-// Terminal columns a UTF-8 text takes: one per code point (combining marks and wide characters are
-// rare in parameter values and not told apart).
-std::size_t display_width(const std::string& text) {
-    std::size_t n = 0;
-    for (unsigned char c : text) n += (c & 0xC0) != 0x80;
-    return n;
+// Terminal columns a UTF-8 text takes, as {fmt} counts them when it pads (East Asian wide characters
+// and emoji take two). fmt has no public width function; the padding it adds to reach text.size()
+// columns tells it (a text never takes more columns than bytes).
+std::size_t display_width(std::string_view text) {
+    return 2 * text.size() - fmt::formatted_size("{:>{}}", text, text.size());
 }
 
 struct ColumnSql {
@@ -754,8 +754,8 @@ std::string format_table(const ResultsTable& table) {
     std::ostringstream s;
     const auto line = [&](const std::vector<std::string>& texts) {
         for (std::size_t c = 0; c < texts.size(); ++c) {
-            s << (c ? "  " : "") << texts[c];
-            if (c + 1 < texts.size()) s << std::string(widths[c] - display_width(texts[c]), ' ');  // no trailing blanks
+            if (c + 1 < texts.size()) s << fmt::format("{:<{}}  ", texts[c], widths[c]);
+            else s << texts[c];  // no trailing blanks
         }
         s << '\n';
     };

@@ -5,6 +5,7 @@
 #include "db/query.hpp"
 #include "db/store.hpp"
 #include "scheduler/coordinator.hpp"
+#include "scheduler/run.hpp"
 #include "test_util.hpp"
 
 #include <algorithm>
@@ -555,6 +556,21 @@ TEST(Formats, JsonAndTable) {
               "c             inf          -inf\n"
               "\u00e9t\u00e9           nan          1\n");
     EXPECT_EQ(format_csv(t).substr(format_csv(t).find("\nc,")), "\nc,inf,-inf\n\u00e9t\u00e9,nan,1\n");
+    // wide characters take two columns each
+    t.rows = {{"\u5b9f\u9a13", 1.0, 2}, {"ab", 0.5, 3}};
+    EXPECT_EQ(format_table(t),
+              "key   x    m\n"
+              "\u5b9f\u9a13  1    2\n"
+              "ab    0.5  3\n");
+}
+
+TEST(Formats, Durations) {
+    EXPECT_EQ(duration_text(44.6), "45s");
+    EXPECT_EQ(duration_text(200), "3m20s");
+    EXPECT_EQ(duration_text(65), "1m05s");
+    EXPECT_EQ(duration_text(7500), "2h05m");
+    EXPECT_EQ(duration_text(-1), "?");
+    EXPECT_EQ(duration_text(std::numeric_limits<double>::quiet_NaN()), "?");
 }
 
 }  // namespace
