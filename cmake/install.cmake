@@ -70,7 +70,7 @@ set(CPACK_DEBIAN_RUNTIME_PACKAGE_DEPENDS "openmpi-bin, python3, python3-pandas, 
 # The static libraries' link dependencies, as the config file finds them.
 set(CPACK_DEBIAN_DEVELOPMENT_PACKAGE_DEPENDS
     "sweep-runner (= ${PROJECT_VERSION}), g++, cmake, pkg-config, libeigen3-dev, nlohmann-json3-dev, libyaml-cpp-dev, \
-libsqlite3-dev, libssl-dev, libfmt-dev, libspdlog-dev, libcli11-dev, libhdf5-dev, zlib1g-dev, libzip-dev, libopenmpi-dev")
+libsqlite3-dev, libsqlitecpp-dev, libssl-dev, libfmt-dev, libspdlog-dev, libcli11-dev, libhdf5-dev, zlib1g-dev, libzip-dev, libopenmpi-dev")
 set(CPACK_DEBIAN_RUNTIME_PACKAGE_RECOMMENDS "python3-matplotlib, python3-yaml, python3-numpy")
 set(CPACK_DEBIAN_RUNTIME_PACKAGE_SUGGESTS "slurm-client")
 include(CPack)

@@ -1,8 +1,14 @@
 #pragma once
-// Minimal RAII over the SQLite C API. Every value from outside reaches SQL only through bind().
+// The project's SQLite vocabulary over SQLiteCpp: errors as sql::Error naming what failed,
+// text bound from string_views, the index's open rules (no per-call mutex, busy timeout,
+// extended codes, read-only archives opened immutable). Every value from outside reaches SQL only
+// through bind().
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
 #include <sqlite3.h>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -20,30 +26,22 @@ class Connection {
 public:
     // Opens (creating if allowed) a database file; throws Error naming the path.
     Connection(const std::string& path, bool create, bool read_only = false);
-    ~Connection();
-    Connection(const Connection&) = delete;
-    Connection& operator=(const Connection&) = delete;
 
     void exec(std::string_view sql);
     Statement prepare(std::string_view sql);
     std::int64_t last_insert_rowid() const;
     int changes() const;
-    sqlite3* handle() { return db_; }
+    sqlite3* handle() { return db_->getHandle(); }
     const std::string& path() const { return path_; }
 
 private:
-    sqlite3* db_ = nullptr;
     std::string path_;
+    std::unique_ptr<SQLite::Database> db_;  // replaced once when a read-only archive is reopened immutable
 };
 
 class Statement {
 public:
-    Statement(sqlite3* db, std::string_view sql);
-    ~Statement();
-    Statement(Statement&& other) noexcept;
-    Statement(const Statement&) = delete;
-    Statement& operator=(const Statement&) = delete;
-    Statement& operator=(Statement&&) = delete;
+    Statement(const SQLite::Database& db, std::string_view sql);
 
     Statement& bind(int index, std::int64_t value);
     Statement& bind(int index, int value) { return bind(index, std::int64_t{value}); }
@@ -67,8 +65,7 @@ public:
     int column_type(int col) const;
 
 private:
-    sqlite3* db_;
-    sqlite3_stmt* stmt_ = nullptr;
+    SQLite::Statement stmt_;
 };
 
 // BEGIN IMMEDIATE ... COMMIT; rolls back if destroyed before commit().

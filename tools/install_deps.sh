@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config git
   libopenmpi-dev openmpi-bin
-  libeigen3-dev libyaml-cpp-dev libsqlite3-dev sqlite3 libssl-dev libspdlog-dev libfmt-dev
+  libeigen3-dev libyaml-cpp-dev libsqlite3-dev libsqlitecpp-dev sqlite3 libssl-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev libhdf5-dev hdf5-tools libcli11-dev nlohmann-json3-dev
   zlib1g-dev  # core/data: .gz IDX files
   libzip-dev  # model exec: .npz results (np.savez, np.savez_compressed)
