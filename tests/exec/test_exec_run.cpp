@@ -3,7 +3,7 @@
 #include "core/models/exec/exec_config.hpp"
 #include "core/models/exec/exec_model.hpp"
 #include "core/models/exec/outputs.hpp"
-#include "core/models/exec/process.hpp"
+#include "core/process.hpp"
 #include "exec_test_support.hpp"
 
 #include <gtest/gtest.h>
@@ -260,7 +260,7 @@ TEST(ExecRun, ProgramsDoNotInheritTheMpiRanksIdentity) {
     setenv("PMIX_RANK", "2", 1);
     setenv("OMPI_MCA_orte_hnp_uri", "x", 1);
     setenv("OMPI_MCA_btl_tcp_if_include", "lo", 1);
-    const auto env = sr::exec::environment_with({{"EXTRA", "1"}});
+    const auto env = sr::environment_with({{"EXTRA", "1"}});
     unsetenv("OMPI_COMM_WORLD_RANK");
     unsetenv("PMIX_RANK");
     unsetenv("OMPI_MCA_orte_hnp_uri");

@@ -2,7 +2,7 @@
 
 #include "core/models/exec/exec_config.hpp"
 #include "core/models/exec/outputs.hpp"
-#include "core/models/exec/process.hpp"
+#include "core/process.hpp"
 #include "core/signal_name.hpp"
 
 #include <unistd.h>
@@ -92,8 +92,8 @@ void write_text(const fs::path& path, const std::string& text) {
 
 std::string log_tails(const fs::path& dir) {
     std::string out;
-    const std::string err = exec::tail(dir / "stderr.log", 20, 2000);
-    const std::string std_out = exec::tail(dir / "stdout.log", 10, 1000);
+    const std::string err = tail(dir / "stderr.log", 20, 2000);
+    const std::string std_out = tail(dir / "stdout.log", 10, 1000);
     if (!err.empty()) out += "\n--- stderr.log (last lines) ---\n" + err;
     if (!std_out.empty()) out += "\n--- stdout.log (last lines) ---\n" + std_out;
     return out + "\n(logs in " + dir.string() + ")";
@@ -125,7 +125,7 @@ public:
                 if (found_programs_.count(lookup) != 0) return;
             }
             try {
-                exec::program_path(program, {"PATH=" + path});
+                program_path(program, {"PATH=" + path});
             } catch (const std::runtime_error& e) {
                 throw ParamError("exec.command[0]", e.what());
             }
@@ -159,7 +159,7 @@ public:
         write_text(values.params_file, user.dump(2) + "\n");
         write_text(values.params_yaml, exec::to_yaml(user));
 
-        exec::ProcessSpec spec;
+        ProcessSpec spec;
         for (const exec::Template& t : config.command) spec.argv.push_back(exec::substitute(t, user, values));
         std::vector<std::pair<std::string, std::string>> env = {
             {"SWEEP_RUNNER_PARAMS_FILE", values.params_file.string()},
@@ -176,7 +176,7 @@ public:
             env.emplace_back(pool, std::to_string(context.job().cpus));
         }
         for (const auto& [name, t] : config.env) env.emplace_back(name, exec::substitute(t, user, values));
-        spec.env = exec::environment_with(env);
+        spec.env = environment_with(env);
         if (config.workdir.empty()) {
             spec.cwd = dir;
         } else if (config.workdir.rfind("{job_dir}", 0) == 0) {
@@ -196,18 +196,18 @@ public:
             try {
                 context.check_cancelled();
             } catch (const JobCancelled& e) {
-                return e.reason == JobCancelled::Reason::timeout ? exec::StopReason::timeout
-                                                                 : exec::StopReason::stop_requested;
+                return e.reason == JobCancelled::Reason::timeout ? StopReason::timeout
+                                                                 : StopReason::stop_requested;
             }
-            return exec::StopReason::none;
+            return StopReason::none;
         };
-        const exec::ProcessResult ran = exec::run_process(spec, should_stop, kill_grace);
+        const ProcessResult ran = run_process(spec, should_stop, kill_grace);
 
         const std::string program = "'" + config.command_text.front() + "'";
-        if (ran.stopped == exec::StopReason::stop_requested) {
+        if (ran.stopped == StopReason::stop_requested) {
             throw JobCancelled(JobCancelled::Reason::stop_requested, "stopped on request (" + program + " killed)");
         }
-        if (ran.stopped == exec::StopReason::timeout) {
+        if (ran.stopped == StopReason::timeout) {
             throw std::runtime_error("timeout: " + program + " was still running at the job's deadline (after " +
                                      Json(std::round(ran.stopped_after * 10) / 10).dump() +
                                      " s); its process group was killed (SIGTERM, then SIGKILL after " +

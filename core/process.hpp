@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-namespace sr::exec {
+namespace sr {
 
 struct ProcessSpec {
     std::vector<std::string> argv;  // argv[0]: a path (with '/') or a name looked up on PATH
@@ -15,6 +15,9 @@ struct ProcessSpec {
     std::filesystem::path cwd;
     std::filesystem::path stdout_path;
     std::filesystem::path stderr_path;
+    // Open descriptors to write to instead of the two files (run_command's in-memory files).
+    int stdout_fd = -1;
+    int stderr_fd = -1;
 };
 
 enum class StopReason { none, timeout, stop_requested };
@@ -47,4 +50,4 @@ std::vector<std::string> environment_with(const std::vector<std::pair<std::strin
 // The last `max_lines` lines (at most `max_bytes` bytes) of a text file; "" when missing.
 std::string tail(const std::filesystem::path& path, std::size_t max_lines, std::size_t max_bytes);
 
-}  // namespace sr::exec
+}  // namespace sr

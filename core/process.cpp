@@ -1,4 +1,4 @@
-#include "core/models/exec/process.hpp"
+#include "core/process.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -17,7 +17,7 @@
 
 extern char** environ;
 
-namespace sr::exec {
+namespace sr {
 namespace fs = std::filesystem;
 namespace {
 
@@ -240,9 +240,9 @@ ProcessResult run_process(const ProcessSpec& spec, const std::function<StopReaso
         if (::chdir(cwd.c_str()) != 0) child_fail(report, 0);
         const int in = ::open("/dev/null", O_RDONLY);
         if (in < 0 || ::dup2(in, 0) < 0) child_fail(report, 1);
-        const int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        const int out = spec.stdout_fd >= 0 ? spec.stdout_fd : ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
         if (out < 0 || ::dup2(out, 1) < 0) child_fail(report, 2);
-        const int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        const int err = spec.stderr_fd >= 0 ? spec.stderr_fd : ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
         if (err < 0 || ::dup2(err, 2) < 0) child_fail(report, 3);
         // Nothing of the parent's (database, other jobs' files) leaks into the program.
         if (::close_range(static_cast<unsigned>(report + 1), ~0U, 0) != 0) {
@@ -301,4 +301,4 @@ ProcessResult run_process(const ProcessSpec& spec, const std::function<StopReaso
     return result;
 }
 
-}  // namespace sr::exec
+}  // namespace sr
