@@ -16,6 +16,7 @@
 #endif
 
 #include <CLI/CLI.hpp>
+#include <fmt/chrono.h>
 #include <fmt/core.h>
 #include <spdlog/spdlog.h>
 
@@ -24,6 +25,7 @@
 #include <csignal>
 #include <unistd.h>
 #include <cstdlib>
+#include <ctime>
 #include <iostream>
 #include <sstream>
 #include <thread>
@@ -348,6 +350,21 @@ int cmd_gc(const std::string& db, const std::string& sweep) {
     return 0;
 }
 
+// run --log: <index folder>/logs/run-<date>-<time>-<host>-<pid>.log, one per run. Under MPI only
+// rank 0 keeps one (the launcher's variables tell the rank before MPI starts); the workers' few
+// lines go to stderr, which the launcher collects.
+std::filesystem::path per_run_log_file(const std::filesystem::path& index) {
+    for (const char* rank : {"OMPI_COMM_WORLD_RANK", "PMI_RANK"}) {
+        const char* value = std::getenv(rank);
+        if (value != nullptr && std::string(value) != "0") return {};
+    }
+    char host[256] = "host";
+    ::gethostname(host, sizeof host - 1);
+    const std::time_t now = std::time(nullptr);
+    return index.parent_path() / "logs" /
+           fmt::format("run-{:%Y%m%d-%H%M%S}-{}-{}.log", fmt::localtime(now), host, ::getpid());
+}
+
 // Under mpirun with several ranks: rank 0 coordinates, the others work. Otherwise: threads.
 int run_on_workers(sr::RunRequest& run, int threads, int& argc, char**& argv) {
 #ifdef SWEEP_RUNNER_WITH_MPI
@@ -435,6 +452,8 @@ int sr::run_cli(int argc, char** argv, const sr::ModelRegistry& models) {
     run_cmd->add_option("--timeout", timeout, "per-job timeout in seconds (overrides the sweep's)")
         ->check(timeout_check);
     run_cmd->add_flag("-q,--quiet", run.quiet, "no progress or summary");
+    bool run_log = false;
+    run_cmd->add_flag("--log", run_log, "also keep this run's log, with time and level, in logs/ next to the index");
     bool dry_run = false;
     run_cmd->add_flag("--dry-run", dry_run, "run nothing: print the jobs and what a run would do to the index");
     std::string shard;
@@ -569,6 +588,9 @@ int sr::run_cli(int argc, char** argv, const sr::ModelRegistry& models) {
     if (log_level->count() == 0) {
         if (quiet_log || run.quiet) log_options.level = "warn";
         else if (verbosity > 0) log_options.level = verbosity > 1 ? "trace" : "debug";
+    }
+    if (*run_cmd && run_log && log_options.file.empty()) {
+        log_options.file = per_run_log_file(sr::index_path(out, db)).string();
     }
     try {
         sr::cli::configure_logging(log_options);

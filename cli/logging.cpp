@@ -4,6 +4,7 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <memory>
 #include <stdexcept>
@@ -32,18 +33,22 @@ void configure_logging(const LogOptions& options) {
     current.timestamps = options.timestamps || std::getenv("SLURM_JOB_ID") != nullptr;
     auto to_stderr = std::make_shared<spdlog::sinks::stderr_sink_mt>();
     to_stderr->set_pattern(stderr_pattern(current.timestamps, -1));
+    to_stderr->set_level(level);
+    // A log file is the run's record: -q and --log-level quiet the terminal, not the file.
+    const auto file_level = std::min(level, spdlog::level::info);
     std::vector<spdlog::sink_ptr> sinks = {to_stderr};
     if (!options.file.empty()) {
         try {
             auto to_file = std::make_shared<spdlog::sinks::basic_file_sink_mt>(options.file);
             to_file->set_pattern("[%Y-%m-%d %H:%M:%S.%e] [%l] %v");
+            to_file->set_level(file_level);
             sinks.push_back(to_file);
         } catch (const spdlog::spdlog_ex& e) {
             throw std::invalid_argument("--log-file: " + std::string(e.what()));
         }
     }
     auto logger = std::make_shared<spdlog::logger>("sweep_runner", sinks.begin(), sinks.end());
-    logger->set_level(level);
+    logger->set_level(sinks.size() > 1 ? file_level : level);
     logger->flush_on(spdlog::level::trace);  // a line is on disk before the next thing can crash
     spdlog::set_default_logger(logger);
 }

@@ -10,7 +10,7 @@ namespace sr::cli {
 
 struct LogOptions {
     std::string level = "info";  // trace, debug, info, warn, error, critical, off
-    std::string file;            // also append every line here
+    std::string file;            // also append every line here, at info level at least
     bool timestamps = false;     // on stderr (always on inside a Slurm job)
 };
 

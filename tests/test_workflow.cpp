@@ -415,6 +415,16 @@ TEST_F(Workflow, LogLevelsTimestampsAndLogFile) {
     EXPECT_EQ(cli({"-q", "run", "missing.yaml"}).err.rfind("error: ", 0), 0u);
     // An explicit level wins.
     EXPECT_EQ(count(cli({"-q", "--log-level", "debug", "run", "quick.yaml", "--out", "g"}).err, outcome), 6);
+
+    // run --log: one file per run in logs/ next to the index, keeping info lines when stderr is quiet.
+    ASSERT_EQ(cli({"-q", "run", "quick.yaml", "--out", "h", "--log"}).err, "");
+    std::vector<fs::path> logs;
+    for (const auto& entry : fs::directory_iterator(work / "h" / "logs")) logs.push_back(entry.path());
+    ASSERT_EQ(logs.size(), 1u);
+    EXPECT_TRUE(std::regex_match(logs[0].filename().string(), std::regex(R"(run-\d{8}-\d{6}-.+-\d+\.log)")))
+        << logs[0];
+    EXPECT_NE(test::read_text(logs[0]).find("[info] sweep quick: 6 jobs, 6 to run; index h/index.db"), std::string::npos)
+        << test::read_text(logs[0]);
 }
 
 // `a=0 or a=0.03` once printed an empty table with exit 0.
