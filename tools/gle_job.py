@@ -91,6 +91,10 @@ def main():
     except ImportError:
         pass  # a script that needs torch will say so itself
 
+    # The scripts write into ./results/<experiment>/ without creating it (the folders come with the
+    # repository): give the job's folder the checkout's results/ tree, folders only.
+    for folder, _, _ in os.walk(os.path.join(checkout, "results")):
+        os.makedirs(os.path.relpath(folder, checkout), exist_ok=True)
     before = set(glob.glob("**/*.pkl", recursive=True))
     sys.argv = [script] + [a for a in args.script_args if a != "--"]
     exec(code, {"__name__": "__main__", "__file__": script})

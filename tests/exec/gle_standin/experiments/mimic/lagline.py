@@ -20,6 +20,5 @@ if __name__ == "__main__":
 
     loss = [(1 + params["seed"]) * v for v in decay(params["lr"], params["T_train"])]
     log = pd.DataFrame({"time": range(params["T_train"]), "loss": loss, "model": args.model})
-    os.makedirs("./results/lagline", exist_ok=True)
     with open(f"./results/lagline/{args.model}_metrics.pkl", "wb") as f:
         pickle.dump(log, f)
