@@ -15,8 +15,12 @@ sweeps/e2l_correlation.yaml):
                                with "fitness_champion" (per generation) and "expr_champion" (the
                                champion's rule per generation; a list of rules for evolutions of several)
 
-(The validation files those figures also read, res_test*.pkl, come from validation runs, not from the
-evolutions: not written here.)
+With --validation VSWEEP (the sweep tools/evolution_validation.py wrote and sweep_runner ran), also
+
+    OUT/res_test_{i}.pkl       the champion's fitness per validation trial (numpy array), as
+                               run_validation_sim.py writes it: minus the L2 error per trial for
+                               e2l.error (Fig. 4), the summed reward per experiment for e2l.reward
+                               (Fig. 3 reads the one run it shows as res_test.pkl)
 
 Runs the Debian python (/usr/bin/python3 with numpy).
 """
@@ -27,7 +31,30 @@ import pickle
 
 import numpy as np
 
-from sweep_index import evolution_generations
+from sweep_index import evolution_generations, load, payload
+
+# Per model: the payload array holding one fitness term per trial, and its sign in the fitness.
+PER_TRIAL_FITNESS = {"e2l.error": ("error", -1.0), "e2l.reward": ("reward_sum", 1.0)}
+
+
+def write_validation(db, sweep, out):
+    """res_test_{i}.pkl from the done jobs of the validation sweep, by their `evolution` tag."""
+    try:
+        jobs = load(db, sweep)
+    except ValueError as e:  # no such sweep
+        raise SystemExit(f"{e}: no done validation jobs (write the sweep with tools/evolution_validation.py, then run it)")
+    done = jobs[jobs.status == "done"]
+    if "tag.evolution" not in jobs.columns or done.empty:
+        raise SystemExit(f"sweep '{sweep}' of {db}: no done validation jobs with an `evolution` tag "
+                         f"(write it with tools/evolution_validation.py, then run it)")
+    for _, job in done.iterrows():
+        if job.model not in PER_TRIAL_FITNESS:
+            raise SystemExit(f"model {job.model}: no per-trial fitness known (have: {', '.join(PER_TRIAL_FITNESS)})")
+        name, sign = PER_TRIAL_FITNESS[job.model]
+        trials = sign * np.asarray(payload(job)[name], dtype=float)
+        with open(os.path.join(out, f"res_test_{int(job['tag.evolution'])}.pkl"), "wb") as f:
+            pickle.dump(trials, f)
+    return len(done)
 
 
 def main():
@@ -35,6 +62,8 @@ def main():
     parser.add_argument("db")
     parser.add_argument("--sweep", required=True)
     parser.add_argument("-o", "--out", required=True)
+    parser.add_argument("--validation", metavar="VSWEEP",
+                        help="also res_test_{i}.pkl from this sweep's jobs (tools/evolution_validation.py)")
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
     runs = evolution_generations(args.db, args.sweep)
@@ -51,6 +80,8 @@ def main():
             pickle.dump({"fitness_champion": np.array([g["champion_fitness"] for g in generations]),
                          "expr_champion": [r[0] if len(r) == 1 else r for r in rules]}, f)
     print(f"wrote {len(runs)} runs to {args.out}")
+    if args.validation:
+        print(f"wrote {write_validation(args.db, args.validation, args.out)} validation results to {args.out}")
 
 
 if __name__ == "__main__":

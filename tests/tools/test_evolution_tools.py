@@ -1,7 +1,9 @@
 """tools/evolution_export.py writes e2l-cgp-snn's run layout (fitness_{i}.npy of generations x mu,
 champion_{i}.txt, champion_evol_{i}.txt with one line per generation, res_{i}.pkl as Fig. 3/4 read it) for a small evolution sweep;
 tools/evolution_plot.py prints its champions table and writes the plot; tools/evolution_compare.py
-accepts the exported fitness as its own reference and refuses a changed one.
+accepts the exported fitness as its own reference and refuses a changed one; tools/evolution_validation.py
+writes the sweep validating the champions of an e2l.error evolution, whose per-trial fitness
+evolution_export.py --validation writes as res_test_{i}.pkl.
 
 Usage: test_evolution_tools.py SWEEP_RUNNER_BINARY SOURCE_DIR
 """
@@ -12,6 +14,7 @@ import sys
 import tempfile
 
 import numpy as np
+import yaml
 
 binary, source = sys.argv[1], sys.argv[2]
 tools = os.path.join(source, "tools")
@@ -65,4 +68,53 @@ grid:
     changed[2, 1] += 1.0
     np.save(os.path.join(tmp, "changed.npy"), changed)
     assert subprocess.run(compare + [os.path.join(tmp, "changed.npy")]).returncode == 1
+
+    # Validating the champions (run_validation_sim.py's res_test_{i}.pkl): a tiny e2l.error
+    # evolution, its validation sweep on other inputs, and the per-trial fitness exported.
+    error_sweep = os.path.join(tmp, "error.yaml")
+    with open(error_sweep, "w") as f:
+        f.write("""name: err
+model: e2l.error
+params: {t_sim: 300, inputs.trials: [0, 1], inputs.seed: 1}
+evolution:
+  genome: {n_inputs: 3, n_outputs: 1, n_columns: 6, n_rows: 1, levels_back: 6, primitives: [Add, Sub, Mul, Div, 1.0]}
+  rules: [rule]
+  n_parents: 2
+  n_offsprings: 2
+  n_breeding: 2
+  tournament_size: 1
+  mutation_rate: 0.1
+  max_generations: 3
+  min_fitness: 0.0
+  seed: 1
+grid:
+  evolution.seed: [1, 2]
+""")
+    subprocess.run([binary, "run", error_sweep, "--out", out, "-j", "2", "-q"], check=True)
+    validation = os.path.join(tmp, "err_validation.yaml")
+    subprocess.run([sys.executable, os.path.join(tools, "evolution_validation.py"), db, "--sweep", "err",
+                    "--set", "inputs.seed=2", "--set", "inputs.trials=[0, 1, 2]", "-o", validation], check=True)
+    spec = yaml.safe_load(open(validation))
+    assert spec["name"] == "err_validation" and spec["model"] == "e2l.error", spec
+    assert spec["params"]["inputs.seed"] == 2 and spec["params"]["t_sim"] == 300, spec["params"]
+    subprocess.run([sys.executable, os.path.join(tools, "evolution_export.py"), db, "--sweep", "err", "-o", exported],
+                   check=True)
+    for job in spec["jobs"]:
+        i = job["tags"]["evolution"]
+        assert job["rule"] == open(os.path.join(exported, f"champion_{i}.txt")).read().split(",")[2], job
+    missing = subprocess.run([sys.executable, os.path.join(tools, "evolution_export.py"), db, "--sweep", "err",
+                              "-o", exported, "--validation", "err_validation"], capture_output=True, text=True)
+    assert missing.returncode != 0 and "no done validation jobs" in missing.stderr, missing.stderr
+    subprocess.run([binary, "run", validation, "--out", out, "-j", "2", "-q"], check=True)
+    subprocess.run([sys.executable, os.path.join(tools, "evolution_export.py"), db, "--sweep", "err", "-o", exported,
+                    "--validation", "err_validation"], check=True)
+    results = subprocess.run([binary, "results", db, "--sweep", "err_validation", "--columns", "tag.evolution,fitness",
+                              "--format", "csv"], check=True, capture_output=True, text=True).stdout.splitlines()[1:]
+    for line in results:
+        i, fitness = line.split(",")
+        with open(os.path.join(exported, f"res_test_{i}.pkl"), "rb") as f:
+            trials = pickle.load(f)  # as figures/Fig4_error_driven.py reads it
+        assert trials.shape == (3,) and np.all(trials < 0), trials
+        assert abs(trials.mean() - float(fitness)) < 1e-9 * abs(float(fitness)), (trials, fitness)
+    assert len(results) == 2, results
 print("ok")
