@@ -52,6 +52,7 @@ CommandResult run_command(const std::vector<std::string>& argv, const std::files
     spec.cwd = cwd.empty() ? std::filesystem::current_path() : cwd;
     spec.stdout_fd = out.fd();
     spec.stderr_fd = err.fd();
+    spec.contain = false;  // a launcher (munged, slurmctld) leaves its daemon running
     CommandResult result;
     ProcessResult ran;
     try {

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <stdexcept>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -225,7 +226,7 @@ ProcessResult run_process(const ProcessSpec& spec, const std::function<StopReaso
     }
     if (pid == 0) {
         const int report = pipe_fds[1];
-        ::setpgid(0, 0);
+        if (spec.contain) ::setpgid(0, 0);
         // Dies with the worker thread that started it (a killed sweep_runner leaves no orphans).
         ::prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (::getppid() != parent) ::_exit(127);
@@ -252,8 +253,11 @@ ProcessResult run_process(const ProcessSpec& spec, const std::function<StopReaso
         ::execve(program.c_str(), argv.data(), envp.data());
         child_fail(report, 4);
     }
-    ::setpgid(pid, pid);  // also from the parent, so that killpg works from the first moment
-    Watchdog watchdog(pid);
+    std::optional<Watchdog> watchdog;
+    if (spec.contain) {
+        ::setpgid(pid, pid);  // also from the parent, so that killpg works from the first moment
+        watchdog.emplace(pid);
+    }
     ::close(pipe_fds[1]);
     ChildError failure{};
     ssize_t n;
@@ -261,7 +265,7 @@ ProcessResult run_process(const ProcessSpec& spec, const std::function<StopReaso
     }
     ::close(pipe_fds[0]);
     if (n == static_cast<ssize_t>(sizeof failure)) {
-        watchdog.release();
+        if (watchdog) watchdog->release();
         reap(pid);
         static const char* stages[] = {"cannot enter working folder", "cannot open /dev/null",
                                        "cannot create stdout log", "cannot create stderr log", "cannot execute"};
@@ -278,7 +282,7 @@ ProcessResult run_process(const ProcessSpec& spec, const std::function<StopReaso
         if (reason != StopReason::none) {
             result.stopped = reason;
             result.stopped_after = std::chrono::duration<double>(Clock::now() - started).count();
-            ::killpg(pid, SIGTERM);
+            spec.contain ? ::killpg(pid, SIGTERM) : ::kill(pid, SIGTERM);
             const auto give_up = Clock::now() + grace;
             while (!exited(pid) && Clock::now() < give_up) std::this_thread::sleep_for(std::chrono::milliseconds(10));
             break;
@@ -288,8 +292,9 @@ ProcessResult run_process(const ProcessSpec& spec, const std::function<StopReaso
     }
     // The leader is a zombie or still running: its pid (= the group id) cannot be reused yet, so this
     // reaches only the program and whatever it left behind.
-    ::killpg(pid, SIGKILL);
-    watchdog.release();
+    if (spec.contain) ::killpg(pid, SIGKILL);
+    else if (result.stopped != StopReason::none) ::kill(pid, SIGKILL);
+    if (watchdog) watchdog->release();
     const int status = reap(pid);
     result.seconds = std::chrono::duration<double>(Clock::now() - started).count();
     if (WIFSIGNALED(status)) {

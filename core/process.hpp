@@ -18,6 +18,10 @@ struct ProcessSpec {
     // Open descriptors to write to instead of the two files (run_command's in-memory files).
     int stdout_fd = -1;
     int stderr_fd = -1;
+    // true (jobs): the program and everything it starts form one process group, killed when the
+    // program ends, is stopped or its parent dies. false (short commands such as sbatch or a
+    // daemon's launcher): only the program itself is stopped; what it leaves running stays.
+    bool contain = true;
 };
 
 enum class StopReason { none, timeout, stop_requested };
@@ -32,8 +36,9 @@ struct ProcessResult {
 
 // Polled every few milliseconds while the program runs; a reason other than `none` stops it:
 // SIGTERM to its process group, SIGKILL after `grace`. Whatever the program leaves behind in its
-// process group when it ends is killed too. Throws std::runtime_error when the program cannot be
-// started (not found, not executable, bad folder).
+// process group when it ends is killed too. (Without `contain`, both reach the program only.)
+// Throws std::runtime_error when the program cannot be started (not found, not executable, bad
+// folder).
 ProcessResult run_process(const ProcessSpec& spec, const std::function<StopReason()>& should_stop,
                           std::chrono::milliseconds grace);
 

@@ -3,6 +3,7 @@
 #include "core/models/exec/exec_config.hpp"
 #include "core/models/exec/exec_model.hpp"
 #include "core/models/exec/outputs.hpp"
+#include "core/command.hpp"
 #include "core/process.hpp"
 #include "exec_test_support.hpp"
 
@@ -287,3 +288,23 @@ TEST(ExecRun, WorkdirEnvAndIdentityPlaceholders) {
 }
 
 }  // namespace
+
+// run_command (sbatch, git, a daemon's launcher) shares the spawner but not its containment: what a
+// command leaves running stays, its output is captured, and failures have their exit codes.
+TEST(ShortCommands, OutputExitCodesAndWhatTheyLeaveRunning) {
+    const sr::CommandResult echo = sr::run_command({"sh", "-c", "echo out; echo err >&2; exit 3"});
+    EXPECT_EQ(echo.exit_code, 3);
+    EXPECT_EQ(echo.out, "out\n");
+    EXPECT_EQ(echo.err, "err\n");
+    const sr::CommandResult missing = sr::run_command({"no-such-program-here"});
+    EXPECT_EQ(missing.exit_code, 127);
+    EXPECT_NE(missing.err.find("not found on PATH"), std::string::npos) << missing.err;
+    EXPECT_EQ(sr::run_command({"sh", "-c", "kill -TERM $$"}).exit_code, 128 + SIGTERM);
+    // A launcher that starts a background process and exits at once, as daemons' launchers do.
+    const sr::CommandResult launcher = sr::run_command({"sh", "-c", "sleep 30 >/dev/null 2>&1 & echo $!"});
+    ASSERT_EQ(launcher.exit_code, 0);
+    const pid_t daemon = std::stoi(launcher.out);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    EXPECT_EQ(::kill(daemon, 0), 0) << "the launcher's background process was killed";
+    ::kill(daemon, SIGKILL);
+}
