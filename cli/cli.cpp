@@ -182,6 +182,14 @@ int cmd_status_json(sr::Store& store, bool runner_active, const std::map<std::st
                                      {"jobs_per_second", optional(p.jobs_per_second)},
                                      {"eta_seconds", optional(p.eta_seconds)}}},
                        {"failures", failures}, {"slurm_jobs", c.submissions}});
+        // An evolution sweep's jobs are registered a generation at a time: its progress is in generations.
+        const sr::EvolutionProgress evolution = sr::evolution_progress(store, id);
+        if (evolution.max_generations > 0) {
+            out.back()["evolution_progress"] = {{"generations", evolution.generations},
+                                                {"max_generations", evolution.max_generations},
+                                                {"generations_per_second", optional(evolution.generations_per_second)},
+                                                {"eta_seconds_at_most", optional(evolution.eta_seconds)}};
+        }
         const auto shards = unmerged.find(c.name);
         if (shards != unmerged.end()) {
             out.back()["unmerged"] = {{"shard_databases", shards->second.shards}, {"done", shards->second.done},
@@ -210,7 +218,20 @@ int cmd_status(const std::string& db, bool json) {
                       << " done, " << shards->second.failed << " failed (sweep_runner merge folds them in)\n";
         }
         // While a run goes on: how far, how fast, how long still (--json has it at any time).
-        if (runner_active && c.pending + c.running > 0 && c.done > 0) {
+        const sr::EvolutionProgress evolution = sr::evolution_progress(*store, *store->find_sweep(c.name));
+        if (runner_active && evolution.max_generations > evolution.generations) {
+            std::cout << fmt::format("  progress: {} of at most {} generations", evolution.generations,
+                                     evolution.max_generations);
+            if (evolution.generations_per_second) {
+                std::cout << fmt::format(", {:.3g} generations/s, ETA at most {}", *evolution.generations_per_second,
+                                         sr::duration_text(*evolution.eta_seconds));
+            }
+            if (const auto started = store->current_run_started(*store->find_sweep(c.name))) {
+                const double now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+                std::cout << ", running for " << sr::duration_text(now - *started);
+            }
+            std::cout << '\n';
+        } else if (runner_active && c.pending + c.running > 0 && c.done > 0) {
             const sr::SweepProgress p = sr::sweep_progress(*store, *store->find_sweep(c.name));
             const double total = p.done_cost + p.remaining_cost;
             std::cout << "  progress: " << static_cast<int>(total > 0 ? 100 * p.done_cost / total : 0)

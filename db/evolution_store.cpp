@@ -207,6 +207,39 @@ bool has_evolutions(Store& store, std::int64_t sweep_id) {
     return select.step();
 }
 
+EvolutionProgress evolution_progress(Store& store, std::int64_t sweep_id) {
+    EvolutionProgress p;
+    if (!has_evolutions(store, sweep_id)) return p;
+    auto totals = store.connection().prepare(R"sql(
+        SELECT coalesce(sum(n), 0), coalesce(sum(CASE WHEN finished THEN n ELSE max_generations END), 0) FROM (
+            SELECT e.finished, json_extract(e.config, '$.max_generations') AS max_generations,
+                   (SELECT count(*) FROM evolution_generations g WHERE g.evolution_id = e.id) AS n
+            FROM evolutions e WHERE e.sweep_id = ?))sql");
+    totals.bind(1, sweep_id);
+    totals.step();
+    p.generations = totals.get_int(0);
+    p.max_generations = totals.get_int(1);
+    // Generations without a job (all offspring cached or inherited) still count: per evolution, the
+    // span of generations the window's jobs belong to.
+    auto window = store.connection().prepare(R"sql(
+        SELECT coalesce(sum(span), 0), max(last) - min(first) FROM (
+            SELECT max(generation) - min(generation) + 1 AS span, min(started) AS first, max(finished) AS last FROM (
+                SELECT json_extract(tags, '$.evolution') AS evolution, json_extract(tags, '$.generation') AS generation,
+                       started, finished FROM jobs
+                WHERE sweep_id = ? AND retired = 0 AND status = 'done' AND started IS NOT NULL AND finished IS NOT NULL
+                ORDER BY finished DESC LIMIT 200)
+            GROUP BY evolution))sql");
+    window.bind(1, sweep_id);
+    window.step();
+    const double generations = window.get_double(0);
+    const double seconds = window.is_null(1) ? 0 : window.get_double(1);
+    if (generations >= 2 && seconds > 0) {
+        p.generations_per_second = generations / seconds;
+        p.eta_seconds = static_cast<double>(p.max_generations - p.generations) / *p.generations_per_second;
+    }
+    return p;
+}
+
 ResultsTable evolutions_table(Store& store, std::int64_t sweep_id) {
     ResultsTable table;
     table.columns = {"evolution", "seed", "generations", "finished", "best_fitness", "rules"};

@@ -87,6 +87,17 @@ private:
 bool has_evolutions(Store& store, std::int64_t sweep_id);
 // One row per evolution: position, seed, generations done, finished, best fitness, its rules.
 ResultsTable evolutions_table(Store& store, std::int64_t sweep_id);
+
+// How far an evolution sweep is (its jobs are registered one generation at a time, so their count
+// says nothing): generations recorded, at most how many in all (an evolution reaching min_fitness
+// stops early), and generations per second over the latest 200 fitness jobs.
+struct EvolutionProgress {
+    std::int64_t generations = 0;
+    std::int64_t max_generations = 0;
+    std::optional<double> generations_per_second;
+    std::optional<double> eta_seconds;  // at most
+};
+EvolutionProgress evolution_progress(Store& store, std::int64_t sweep_id);
 // One row per evolution and generation: the champion, its fitness, new evaluations, cache hits.
 ResultsTable champions_table(Store& store, std::int64_t sweep_id);
 

@@ -148,6 +148,43 @@ TEST(EvolutionRun, InsideAnAllocationTheTimeBudgetPassesResultsOn) {
     EXPECT_EQ(count(dir / "out" / "index.db", "SELECT count(*) FROM evolutions WHERE finished = 1"), 2);
 }
 
+// An evolution sweep registers its jobs a generation at a time, so a job count says nothing about
+// how far it is: status counts generations, and estimates the rest from their recent pace.
+TEST(EvolutionRun, StatusDuringTheRunCountsGenerations) {
+    TempDir dir;
+    write_file(dir / "evo.yaml", symreg_sweep(0.01, 40));  // at most 2 x 40 generations
+    const fs::path db = dir / "out" / "index.db";
+    const pid_t pid = start_process(run_args(dir / "evo.yaml", dir / "out"), dir.path());
+    std::int64_t recorded = 0;
+    for (int i = 0; i < 2000 && recorded < 10; ++i) {
+        std::this_thread::sleep_for(5ms);
+        try {
+            recorded = count(db, "SELECT count(*) FROM evolution_generations");
+        } catch (const std::exception&) {  // not created yet
+        }
+    }
+    const auto json = run_process({binary(), "status", db.string(), "--json"});
+    const auto text = run_process({binary(), "status", db.string()});
+    EXPECT_EQ(wait_process(pid), 0);
+    ASSERT_EQ(json.exit_code, 0) << json.err;
+    const sr::Json progress = sr::Json::parse(json.out).at(0).at("evolution_progress");
+    const std::int64_t generations = progress.at("generations").get<std::int64_t>();
+    EXPECT_GE(generations, recorded);
+    EXPECT_LT(generations, 80) << "the run ended before status saw it going";
+    EXPECT_EQ(progress.at("max_generations").get<std::int64_t>(), 80);
+    const double pace = progress.at("generations_per_second").get<double>();
+    EXPECT_GT(pace, 0);
+    EXPECT_NEAR(progress.at("eta_seconds_at_most").get<double>(), (80 - generations) / pace, 1e-6);
+    const std::string line = text.out.substr(text.out.find('\n') + 1);
+    EXPECT_EQ(line.rfind("  progress: ", 0), 0u) << text.out;
+    EXPECT_NE(line.find(" of at most 80 generations, "), std::string::npos) << text.out;
+    EXPECT_NE(line.find(" generations/s, ETA at most "), std::string::npos) << text.out;
+    // Finished: the progress is complete, and no line for it.
+    const sr::Json done = sr::Json::parse(run_process({binary(), "status", db.string(), "--json"}).out).at(0);
+    EXPECT_EQ(done["evolution_progress"]["generations"], done["evolution_progress"]["max_generations"]);
+    EXPECT_EQ(run_process({binary(), "status", db.string()}).out.find("progress:"), std::string::npos);
+}
+
 void kill_and_resume(const std::vector<std::string>& prefix, const std::string& tag) {
     TempDir dir;
     write_file(dir / "evo.yaml", symreg_sweep(0.005, 30));
