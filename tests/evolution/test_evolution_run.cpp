@@ -148,6 +148,19 @@ TEST(EvolutionRun, InsideAnAllocationTheTimeBudgetPassesResultsOn) {
     EXPECT_EQ(count(dir / "out" / "index.db", "SELECT count(*) FROM evolutions WHERE finished = 1"), 2);
 }
 
+// Waits (up to 10 s) until a running sweep has recorded `n` generations; returns how many it has.
+std::int64_t wait_for_generations(const fs::path& db, std::int64_t n) {
+    std::int64_t recorded = 0;
+    for (int i = 0; i < 2000 && recorded < n; ++i) {
+        std::this_thread::sleep_for(5ms);
+        try {
+            recorded = count(db, "SELECT count(*) FROM evolution_generations");
+        } catch (const std::exception&) {  // not created yet
+        }
+    }
+    return recorded;
+}
+
 // An evolution sweep registers its jobs a generation at a time, so a job count says nothing about
 // how far it is: status counts generations, and estimates the rest from their recent pace.
 TEST(EvolutionRun, StatusDuringTheRunCountsGenerations) {
@@ -155,14 +168,7 @@ TEST(EvolutionRun, StatusDuringTheRunCountsGenerations) {
     write_file(dir / "evo.yaml", symreg_sweep(0.01, 40));  // at most 2 x 40 generations
     const fs::path db = dir / "out" / "index.db";
     const pid_t pid = start_process(run_args(dir / "evo.yaml", dir / "out"), dir.path());
-    std::int64_t recorded = 0;
-    for (int i = 0; i < 2000 && recorded < 10; ++i) {
-        std::this_thread::sleep_for(5ms);
-        try {
-            recorded = count(db, "SELECT count(*) FROM evolution_generations");
-        } catch (const std::exception&) {  // not created yet
-        }
-    }
+    const std::int64_t recorded = wait_for_generations(db, 10);
     const auto json = run_process({binary(), "status", db.string(), "--json"});
     const auto text = run_process({binary(), "status", db.string()});
     EXPECT_EQ(wait_process(pid), 0);
@@ -199,14 +205,7 @@ void kill_and_resume(const std::vector<std::string>& prefix, const std::string& 
     // Killed once some generations are recorded (and well before the end), then run again.
     const fs::path db = dir / "killed" / "index.db";
     const pid_t pid = start_process(args("killed"), dir.path());
-    std::int64_t recorded = 0;
-    for (int i = 0; i < 2000 && recorded < 12; ++i) {
-        std::this_thread::sleep_for(5ms);
-        try {
-            recorded = count(db, "SELECT count(*) FROM evolution_generations");
-        } catch (const std::exception&) {  // not created yet
-        }
-    }
+    wait_for_generations(db, 12);
     signal_group(pid, SIGKILL);
     EXPECT_EQ(wait_process(pid), 128 + SIGKILL);
     const std::int64_t at_kill = count(db, "SELECT count(*) FROM evolution_generations");
