@@ -35,20 +35,39 @@ std::string duration_text(double seconds) {
 
 namespace {
 
+// The progress line of a static sweep: jobs done of the jobs this run set out to do.
+std::string jobs_line(const Progress& p, bool final) {
+    const std::size_t finished = p.done + p.failed;
+    const double rate = p.elapsed_seconds > 0 ? finished / p.elapsed_seconds : 0;
+    const double eta = rate > 0 ? (p.total - std::min(finished, p.total)) / rate : -1;
+    return fmt::format("done {}/{}  failed {}  running {}  {:.2f} jobs/s  ETA {}", p.done, p.total, p.failed,
+                       p.running, rate, final ? "0s" : duration_text(eta));
+}
+
 // Live line on a terminal, one line every few seconds otherwise (logs, Slurm output files).
-std::function<void(const Progress&, bool)> progress_printer() {
+std::function<void(const Progress&, bool)> progress_printer(
+    std::function<std::string(const Progress&, bool final)> describe = jobs_line) {
     const bool tty = isatty(STDERR_FILENO) != 0;
-    return [tty, last_print = -1e9](const Progress& p, bool final) mutable {
+    return [tty, describe = std::move(describe), last_print = -1e9](const Progress& p, bool final) mutable {
         const double interval = tty ? 0.25 : 5.0;
         if (!final && p.elapsed_seconds - last_print < interval) return;
         last_print = p.elapsed_seconds;
-        const std::size_t finished = p.done + p.failed;
-        const double rate = p.elapsed_seconds > 0 ? finished / p.elapsed_seconds : 0;
-        const double eta = rate > 0 ? (p.total - std::min(finished, p.total)) / rate : -1;
-        const std::string line = fmt::format("done {}/{}  failed {}  running {}  {:.2f} jobs/s  ETA {}", p.done, p.total,
-                                             p.failed, p.running, rate, final ? "0s" : duration_text(eta));
+        const std::string line = describe(p, final);
         if (tty) std::cerr << '\r' << line << "\033[K" << (final ? "\n" : "") << std::flush;
         else spdlog::info("{}", line);  // a batch log's line, with its timestamp
+    };
+}
+
+// An evolution sweep's line: its jobs come a generation at a time, so the pace is in generations,
+// and the ETA is an upper bound (evolutions reaching min_fitness stop early).
+std::function<std::string(const Progress&, bool)> generations_line(const evolution::EvolutionSource& source) {
+    return [&source, at_start = source.generations().first](const Progress& p, bool final) {
+        const auto [done, at_most] = source.generations();
+        const double rate = p.elapsed_seconds > 0 ? static_cast<double>(done - at_start) / p.elapsed_seconds : 0;
+        const double eta = rate > 0 ? static_cast<double>(at_most - done) / rate : -1;
+        return fmt::format("generations {}/{}  jobs done {}  failed {}  running {}  {:.2f} generations/s  ETA {}{}",
+                           done, at_most, p.done, p.failed, p.running, rate, final || done == at_most ? "" : "at most ",
+                           final ? "0s" : duration_text(eta));
     };
 }
 
@@ -150,7 +169,7 @@ int run_evolutions(const RunRequest& request, const SweepSpec& spec, const std::
     }
     CoordinatorOptions options;
     options.stop_requested = request.stop_requested;
-    if (!request.quiet) options.on_progress = progress_printer();
+    if (!request.quiet) options.on_progress = progress_printer(generations_line(*source));
     std::optional<double> remaining;
     if (request.remaining_seconds) remaining = request.remaining_seconds();
     RunSummary summary;

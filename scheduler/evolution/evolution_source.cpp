@@ -116,6 +116,18 @@ std::size_t EvolutionSource::finished_count() const {
     return n;
 }
 
+std::pair<std::int64_t, std::int64_t> EvolutionSource::generations() const {
+    std::int64_t done = 0, at_most = 0;
+    for (const Evolution& e : evolutions_) {
+        // A finished population stays at its last generation, which is recorded; a running one is
+        // at the generation being evaluated, which is not yet.
+        const std::int64_t recorded = e.population->generation() + (e.population->finished() ? 1 : 0);
+        done += recorded;
+        at_most += e.population->finished() ? recorded : e.point.config.population.max_generations;
+    }
+    return {done, at_most};
+}
+
 PackedJob EvolutionSource::make_job(const Evolution& evolution, const Json& rules) const {
     const ModelInfo& info = model_->info();
     Params params = evolution.point.model_params;

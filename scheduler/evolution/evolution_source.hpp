@@ -51,6 +51,9 @@ public:
 
     std::size_t evolution_count() const { return evolutions_.size(); }
     std::size_t finished_count() const;
+    // Generations completed over all evolutions, and at most how many there will be (an evolution
+    // that reached min_fitness counts only those it ran).
+    std::pair<std::int64_t, std::int64_t> generations() const;
     // Evolutions stopped by a job that failed for another reason than its timeout (a missing
     // input file, a broken model): position and the job's error. A rerun tries that job again.
     std::vector<std::pair<std::int64_t, std::string>> stalled() const;

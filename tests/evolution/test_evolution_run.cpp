@@ -73,6 +73,8 @@ TEST(EvolutionRun, RunsToTheEndOnceAndARerunRunsNothing) {
     write_file(dir / "evo.yaml", symreg_sweep(0, 25));
     const auto first = run_process(run_args(dir / "evo.yaml", dir / "out"));
     ASSERT_EQ(first.exit_code, 0) << first.err;
+    // The progress line counts generations (2 evolutions x 25), not the job budget.
+    EXPECT_NE(first.err.find("generations 50/50  jobs done "), std::string::npos) << first.err;
     const fs::path db = dir / "out" / "index.db";
     EXPECT_EQ(count(db, "SELECT count(*) FROM evolutions WHERE finished = 1"), 2);
     EXPECT_EQ(count(db, "SELECT count(*) FROM evolution_generations"), 50);
