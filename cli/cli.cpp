@@ -218,35 +218,33 @@ int cmd_status(const std::string& db, bool json) {
                       << " done, " << shards->second.failed << " failed (sweep_runner merge folds them in)\n";
         }
         // While a run goes on: how far, how fast, how long still (--json has it at any time).
-        const sr::EvolutionProgress evolution = sr::evolution_progress(*store, *store->find_sweep(c.name));
+        const std::int64_t sweep_id = *store->find_sweep(c.name);
+        const sr::EvolutionProgress evolution = sr::evolution_progress(*store, sweep_id);
+        std::string progress;
         if (runner_active && evolution.max_generations > evolution.generations) {
-            std::cout << fmt::format("  progress: {} of at most {} generations", evolution.generations,
-                                     evolution.max_generations);
+            // Evolutions register their jobs a generation at a time: count generations.
+            progress = fmt::format("  progress: {} of at most {} generations", evolution.generations,
+                                   evolution.max_generations);
             if (evolution.generations_per_second) {
-                std::cout << fmt::format(", {:.3g} generations/s, ETA at most {}", *evolution.generations_per_second,
-                                         sr::duration_text(*evolution.eta_seconds));
+                progress += fmt::format(", {:.3g} generations/s, ETA at most {}", *evolution.generations_per_second,
+                                        sr::duration_text(*evolution.eta_seconds));
             }
-            if (const auto started = store->current_run_started(*store->find_sweep(c.name))) {
-                const double now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-                std::cout << ", running for " << sr::duration_text(now - *started);
-            }
-            std::cout << '\n';
         } else if (runner_active && c.pending + c.running > 0 && c.done > 0) {
-            const sr::SweepProgress p = sr::sweep_progress(*store, *store->find_sweep(c.name));
+            const sr::SweepProgress p = sr::sweep_progress(*store, sweep_id);
             const double total = p.done_cost + p.remaining_cost;
-            std::cout << "  progress: " << static_cast<int>(total > 0 ? 100 * p.done_cost / total : 0)
-                      << "% of the estimated cost";
+            progress = fmt::format("  progress: {}% of the estimated cost",
+                                   static_cast<int>(total > 0 ? 100 * p.done_cost / total : 0));
             if (p.jobs_per_second) {
-                std::cout << fmt::format(", {:.3g} jobs/s over the last {} jobs", *p.jobs_per_second, p.window_jobs);
+                progress += fmt::format(", {:.3g} jobs/s over the last {} jobs", *p.jobs_per_second, p.window_jobs);
             }
-            if (p.eta_seconds) {
-                std::cout << ", ETA " << sr::duration_text(*p.eta_seconds);
-            }
-            if (const auto started = store->current_run_started(*store->find_sweep(c.name))) {
+            if (p.eta_seconds) progress += ", ETA " + sr::duration_text(*p.eta_seconds);
+        }
+        if (!progress.empty()) {
+            if (const auto started = store->current_run_started(sweep_id)) {
                 const double now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-                std::cout << ", running for " << sr::duration_text(now - *started);
+                progress += ", running for " + sr::duration_text(now - *started);
             }
-            std::cout << '\n';
+            std::cout << progress << '\n';
         }
         if (c.running > 0 && !runner_active) {
             std::cout << "  " << c.running << " jobs marked running, but no sweep_runner holds the index (the run "
@@ -379,11 +377,9 @@ std::filesystem::path per_run_log_file(const std::filesystem::path& index) {
         const char* value = std::getenv(rank);
         if (value != nullptr && std::string(value) != "0") return {};
     }
-    char host[256] = "host";
-    ::gethostname(host, sizeof host - 1);
     const std::time_t now = std::time(nullptr);
     return index.parent_path() / "logs" /
-           fmt::format("run-{:%Y%m%d-%H%M%S}-{}-{}.log", fmt::localtime(now), host, ::getpid());
+           fmt::format("run-{:%Y%m%d-%H%M%S}-{}-{}.log", fmt::localtime(now), sr::hostname(), ::getpid());
 }
 
 // Under mpirun with several ranks: rank 0 coordinates, the others work. Otherwise: threads.

@@ -28,14 +28,13 @@ public:
     std::string contents() const {
         std::string text;
         char buffer[4096];
-        off_t offset = 0;
-        ssize_t n;
-        while ((n = ::pread(fd_, buffer, sizeof buffer, offset)) > 0 || (n < 0 && errno == EINTR)) {
-            if (n < 0) continue;
+        for (off_t offset = 0;;) {
+            const ssize_t n = ::pread(fd_, buffer, sizeof buffer, offset);
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) return text;
             text.append(buffer, static_cast<std::size_t>(n));
             offset += n;
         }
-        return text;
     }
 
 private:
