@@ -102,8 +102,11 @@ RunSummary coordinate(JobSource& source, std::size_t total_jobs, WorkerPool& poo
             starved = !job;
             if (!job) break;
             pool.submit(*job);
-            spdlog::trace("job {} ({}index {}) dispatched", job->key.substr(0, 12), job->block.empty() ? "" : job->block + " ",
-                          job->index);
+            // The arguments cost strings per job: build them only when the line is wanted.
+            if (spdlog::should_log(spdlog::level::trace)) {
+                spdlog::trace("job {} ({}index {}) dispatched", job->key.substr(0, 12),
+                              job->block.empty() ? "" : job->block + " ", job->index);
+            }
             std::string key = job->key;
             in_flight.emplace(std::move(key), std::move(*job));
         }
@@ -121,8 +124,10 @@ RunSummary coordinate(JobSource& source, std::size_t total_jobs, WorkerPool& poo
             }
         }
         for (JobOutcome& o : events.finished) {
-            spdlog::debug("job {} {} on {} rank {} in {:.3f} s{}{}", o.key.substr(0, 12), to_string(o.outcome), o.host,
-                          o.rank, o.wall_seconds, o.error.empty() ? "" : ": ", o.error.substr(0, o.error.find('\n')));
+            if (spdlog::should_log(spdlog::level::debug)) {
+                spdlog::debug("job {} {} on {} rank {} in {:.3f} s{}{}", o.key.substr(0, 12), to_string(o.outcome), o.host,
+                              o.rank, o.wall_seconds, o.error.empty() ? "" : ": ", o.error.substr(0, o.error.find('\n')));
+            }
             progress.running -= std::min<std::size_t>(progress.running, 1);
             if (o.outcome == Outcome::done) ++summary.done;
             else if (o.outcome == Outcome::failed) ++summary.failed;
