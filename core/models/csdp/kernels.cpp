@@ -25,9 +25,22 @@ constexpr float kEps = 1e-8f;
 SR_CSDP_CLONES
 void add_rows(float* __restrict acc, const float* __restrict base, std::ptrdiff_t stride,
               const std::int32_t* rows, int count, int n) {
+    // A strip of acc stays in registers while all rows pass over it: every element still adds
+    // the rows in order (same bits), but acc is loaded and stored once per strip, not per row.
+    constexpr int kStrip = 64;
+    int j0 = 0;
+    for (; j0 + kStrip <= n; j0 += kStrip) {
+        float strip[kStrip];
+        for (int j = 0; j < kStrip; ++j) strip[j] = acc[j0 + j];
+        for (int k = 0; k < count; ++k) {
+            const float* __restrict row = base + rows[k] * stride + j0;
+            for (int j = 0; j < kStrip; ++j) strip[j] += row[j];
+        }
+        for (int j = 0; j < kStrip; ++j) acc[j0 + j] = strip[j];
+    }
     for (int k = 0; k < count; ++k) {
         const float* __restrict row = base + rows[k] * stride;
-        for (int j = 0; j < n; ++j) acc[j] += row[j];
+        for (int j = j0; j < n; ++j) acc[j] += row[j];
     }
 }
 
