@@ -64,15 +64,19 @@ struct StdpSympySynapse {
 private:
     // Clipped on one side only, and written so that NaN fails the comparison: a NaN increment
     // sets the weight to Wmax (facilitation) or 0 (depression), as the reference does.
+    // With Wmax = 1 (the correlation task) w / Wmax and norm_w * Wmax are exact, so skipping them
+    // gives the same bits and takes a division off the weight's chain of dependent updates.
     static double facilitate(double w, double k_plus, const StdpSympyParams& p, const StdpSympyRule& rule) {
-        const double x[2] = {w / p.Wmax, k_plus};
-        const double norm_w = (w / p.Wmax) + p.lambda * rule.facilitate(x);
-        return norm_w < 1.0 ? norm_w * p.Wmax : p.Wmax;
+        const bool unit = p.Wmax == 1.0;
+        const double x[2] = {unit ? w : w / p.Wmax, k_plus};
+        const double norm_w = x[0] + p.lambda * rule.facilitate(x);
+        return norm_w < 1.0 ? (unit ? norm_w : norm_w * p.Wmax) : p.Wmax;
     }
     static double depress(double w, double k_minus, const StdpSympyParams& p, const StdpSympyRule& rule) {
-        const double x[2] = {w / p.Wmax, k_minus};
-        const double norm_w = (w / p.Wmax) - p.alpha * p.lambda * rule.depress(x);
-        return norm_w > 0.0 ? norm_w * p.Wmax : 0.0;
+        const bool unit = p.Wmax == 1.0;
+        const double x[2] = {unit ? w : w / p.Wmax, k_minus};
+        const double norm_w = x[0] - p.alpha * p.lambda * rule.depress(x);
+        return norm_w > 0.0 ? (unit ? norm_w : norm_w * p.Wmax) : 0.0;
     }
 };
 
